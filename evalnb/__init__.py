@@ -1,0 +1,64 @@
+"""evalnb: choose, validate and enforce LLM evaluation metrics for production.
+
+The public API is curated here and imported lazily, so ``import evalnb`` stays light (no torch,
+bert-score, openai, ipywidgets or statsmodels until a function needs them).
+
+>>> import evalnb
+>>> runs = evalnb.load_runs("sample_data/runs/*.jsonl")          # doctest: +SKIP
+>>> scores = evalnb.score(runs, ["rouge1", "latency"])           # doctest: +SKIP
+>>> evalnb.summarize(scores, by=["model"]).to_frame()            # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_API: dict[str, str] = {
+    # io and data model
+    "load_runs": "evalnb.runs",
+    "load_kpis": "evalnb.runs",
+    "join_kpis": "evalnb.runs",
+    "Runs": "evalnb.runs",
+    "Kpis": "evalnb.runs",
+    # metrics
+    "metric": "evalnb.metrics.registry",
+    "list_metrics": "evalnb.metrics.registry",
+    "score": "evalnb.metrics.scoring",
+    "Scores": "evalnb.metrics.scoring",
+    # analysis
+    "summarize": "evalnb.analysis.summarize",
+    "compare": "evalnb.analysis.compare",
+    "worst_slices": "evalnb.analysis.slices",
+    "correlate": "evalnb.analysis.correlate",
+    "fit_kpi": "evalnb.analysis.kpi_models",
+    "select_portfolio": "evalnb.analysis.portfolio_select",
+    "validity_drift": "evalnb.analysis.validity",
+    "drift": "evalnb.analysis.drift",
+    "validate_judge": "evalnb.analysis.judge_validation",
+    # judge
+    "generate": "evalnb.metrics.judge.generate",
+    "JudgeConfig": "evalnb.metrics.judge.engine",
+    # portfolio and gates
+    "Portfolio": "evalnb.portfolio.config",
+    "load_portfolio": "evalnb.portfolio.config",
+    "gate": "evalnb.portfolio.gates",
+    # report
+    "report": "evalnb.report.html",
+}
+
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'evalnb' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

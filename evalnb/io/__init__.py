@@ -1,0 +1,1 @@
+"""Reading, validating and writing eval runs and KPI logs."""

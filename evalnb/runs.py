@@ -1,0 +1,152 @@
+"""Runs and Kpis: validated eval-run and KPI-log tables, and how they join."""
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal
+
+import pandas as pd
+
+from ._errors import DataError
+from .io.readers import read_sources
+from .io.validate import format_problems, problems_frame, validate_kpis, validate_runs
+
+Sources = Any  # a path, glob, directory, DataFrame, Runs, or a list of these
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Validated eval runs: one row per (run, item[, sample]).
+
+    ``df`` holds the canonical columns (see the README's schema table), any extra columns, and
+    ``source_file``/``source_line``. ``errors`` lists rejected rows when loaded with ``strict=False``.
+    """
+
+    df: pd.DataFrame
+    errors: pd.DataFrame = field(default_factory=lambda: problems_frame([]))
+
+    @property
+    def models(self) -> list[str]:
+        return sorted(self.df["model"].dropna().unique().tolist()) if "model" in self.df else []
+
+    @property
+    def run_ids(self) -> list[str]:
+        return sorted(self.df["run_id"].dropna().unique().tolist()) if "run_id" in self.df else []
+
+    def __len__(self) -> int:
+        return len(self.df)
+
+    def filter(self, **equals: Any) -> "Runs":
+        """Rows whose columns equal the given values (a list means "any of").
+
+        >>> runs.filter(model="nova-medium", category=["billing", "returns"])  # doctest: +SKIP
+        """
+        mask = pd.Series(True, index=self.df.index)
+        for col, value in equals.items():
+            values = value if isinstance(value, (list, tuple, set)) else [value]
+            mask &= self.df[col].isin(list(values))
+        return Runs(self.df[mask].reset_index(drop=True), self.errors)
+
+    def with_kpis(self, kpis: "Kpis", on: str | None = None, how: Literal["left", "inner"] = "left") -> pd.DataFrame:
+        """Eval rows joined with KPI outcomes (see :func:`join_kpis`)."""
+        return join_kpis(self, kpis, on=on, how=how)
+
+    def summary(self) -> pd.DataFrame:
+        """Rows, items, tasks and categories per model."""
+        df = self.df
+        agg = {"rows": ("item_id", "size"), "items": ("item_id", "nunique")}
+        for col in ("task", "category"):
+            if col in df:
+                agg[f"{col}s"] = (col, "nunique")
+        return df.groupby("model").agg(**agg).reset_index()
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>Runs</b>: {len(self.df):,} rows, models: {html.escape(', '.join(self.models))}" \
+               f"{'' if self.errors.empty else f'; {len(self.errors):,} rejected rows'}</p>"
+        return head + self.summary().to_html(index=False, escape=True)
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """A validated production KPI log: keys, timestamp and numeric KPI columns."""
+
+    df: pd.DataFrame
+    errors: pd.DataFrame = field(default_factory=lambda: problems_frame([]))
+
+    @property
+    def kpi_columns(self) -> list[str]:
+        meta = {"request_id", "item_id", "timestamp", "model", "run_id", "source_file", "source_line"}
+        return [c for c in self.df.columns if c not in meta]
+
+    def __len__(self) -> int:
+        return len(self.df)
+
+
+def _load(sources: Sources, strict: bool, validator, what: str, fmt: str | None):
+    tables = list(read_sources(sources, fmt))
+    frame, problems = validator(tables)
+    if problems and strict:
+        raise DataError(
+            f"{len(problems)} problem(s) while loading {what}:\n{format_problems(problems)}\n"
+            "Fix the data, or pass strict=False to keep the good rows and get an error table.",
+            problems=problems,
+        )
+    return frame, problems_frame(problems)
+
+
+def load_runs(sources: Sources, *, strict: bool = True, format: str | None = None) -> Runs:
+    """Read eval runs from JSONL, CSV or Parquet files, globs, folders or DataFrames.
+
+    Parameters
+    ----------
+    sources : path, glob, folder, DataFrame, or a list of them. Several become one table; each row
+        keeps ``source_file`` and ``source_line``.
+    strict : raise :class:`DataError` naming file, line and field for any bad row (default), or
+        keep the good rows and list the rest in ``Runs.errors``.
+    format : force ``"jsonl"``, ``"csv"``, ``"json"`` or ``"parquet"`` instead of the file suffix.
+
+    Examples
+    --------
+    >>> runs = evalnb.load_runs("sample_data/runs/*.jsonl")      # doctest: +SKIP
+    >>> runs.df.groupby("model").size()                          # doctest: +SKIP
+    """
+    frame, errors = _load(sources, strict, validate_runs, "eval runs", format)
+    return Runs(frame, errors)
+
+
+def load_kpis(sources: Sources, *, strict: bool = True, format: str | None = None) -> Kpis:
+    """Read a production KPI log (``request_id`` and/or ``item_id``, ``timestamp``, KPI columns).
+
+    KPI cells must be numeric or true/false; they are stored as floats.
+
+    >>> kpis = evalnb.load_kpis("sample_data/kpis.csv")           # doctest: +SKIP
+    """
+    frame, errors = _load(sources, strict, validate_kpis, "KPI logs", format)
+    return Kpis(frame, errors)
+
+
+def join_kpis(runs: Runs | pd.DataFrame, kpis: Kpis | pd.DataFrame, on: str | None = None,
+              how: Literal["left", "inner"] = "left") -> pd.DataFrame:
+    """Join eval rows with KPI outcomes.
+
+    The key is ``request_id`` when both tables have it (one production request per eval row),
+    else ``item_id``. KPI columns that clash with eval columns get a ``kpi_`` prefix.
+    The coverage is stored in ``frame.attrs["kpi_coverage"]``.
+    """
+    left = runs.df if isinstance(runs, Runs) else runs
+    right = kpis.df if isinstance(kpis, Kpis) else kpis
+    if on is None:
+        on = "request_id" if "request_id" in left and "request_id" in right and right["request_id"].notna().any() else "item_id"
+    if on not in left or on not in right:
+        raise DataError(f"cannot join on '{on}': eval runs have {on in left}, KPI log has {on in right}")
+    right = right.drop(columns=[c for c in ("source_file", "source_line") if c in right])
+    drop = [c for c in ("request_id", "item_id", "model", "run_id") if c in right and c != on]
+    right = right.drop(columns=drop)
+    right = right.rename(columns={c: f"kpi_{c}" for c in right.columns if c != on and c in left.columns})
+    joined = left.merge(right, on=on, how=how, validate="many_to_one")
+    kpi_cols = [c for c in right.columns if c != on]
+    matched = joined[kpi_cols].notna().any(axis=1).sum() if kpi_cols else 0
+    joined.attrs["kpi_coverage"] = {"key": on, "eval_rows": len(left), "matched": int(matched),
+                                    "kpi_rows": len(right), "kpi_columns": kpi_cols}
+    return joined

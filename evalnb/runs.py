@@ -52,6 +52,13 @@ class Runs:
         """Eval rows joined with KPI outcomes (see :func:`join_kpis`)."""
         return join_kpis(self, kpis, on=on, how=how)
 
+    def fingerprint(self) -> str:
+        """SHA-256 of the rows' content (order-independent, source columns ignored).
+
+        Recorded as provenance in exports; equal inputs give equal fingerprints.
+        """
+        return frame_fingerprint(self.df)
+
     def summary(self) -> pd.DataFrame:
         """Rows, items, tasks and categories per model."""
         df = self.df
@@ -81,6 +88,35 @@ class Kpis:
 
     def __len__(self) -> int:
         return len(self.df)
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """Order-independent content hash of a frame (ignores source_file/source_line)."""
+    import hashlib
+    import json
+
+    cols = sorted(c for c in frame.columns if c not in ("source_file", "source_line"))
+    lines = sorted(
+        json.dumps([_jsonable(v) for v in row], sort_keys=True, ensure_ascii=False, allow_nan=True)
+        for row in frame[cols].itertuples(index=False, name=None)
+    )
+    digest = hashlib.sha256(json.dumps(cols).encode())
+    for line in lines:
+        digest.update(line.encode("utf-8", "surrogatepass"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        return value.tolist()
+    if isinstance(value, float) and value != value:
+        return None
+    if value is pd.NA or value is None:
+        return None
+    return value
 
 
 def _load(sources: Sources, strict: bool, validator, what: str, fmt: str | None):

@@ -1,0 +1,1 @@
+"""Test helpers shipped with evalnb (a local OpenAI-compatible judge server)."""

@@ -1,0 +1,364 @@
+"""Confidence intervals and paired tests used by summarize, compare and worst_slices.
+
+Every function returns an :class:`Interval` (or :class:`Difference`) that names its method, n and
+any note about a degenerate case, so a caller never has to guess how a number was made.
+
+- :func:`bootstrap_mean_ci`: seeded percentile bootstrap of the mean (Efron & Tibshirani 1993).
+  A constant sample gives the point for both bounds with a note (BCa would be NaN there).
+- :func:`wilson_ci`: Wilson score interval for a proportion (Wilson 1927; Brown, Cai & DasGupta
+  2001), through statsmodels' ``proportion_confint``. Never NaN at 0% or 100%.
+- :func:`quantile_ci`: distribution-free order-statistic interval for a quantile (the binomial
+  argument in Conover, *Practical Nonparametric Statistics*, 3rd ed., sec. 3.2).
+- :func:`paired_difference`: percentile bootstrap CI of the mean paired difference plus a
+  sign-flip permutation p-value (scipy.stats.permutation_test) or McNemar's exact/chi-square test
+  for 0/1 outcomes (statsmodels).
+- :func:`unpaired_difference`: the same for two independent samples (bootstrap each sample,
+  permutation p-value with random relabelling).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+# Memory cap for one block of bootstrap index draws (int64 cells).
+_BLOCK_CELLS = 4_000_000
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a confidence interval.
+
+    Attributes
+    ----------
+    estimate, low, high : the point and the interval bounds (NaN only when n == 0).
+    n : observations used (NaN rows excluded beforehand).
+    method : how the interval was made, e.g. ``"bootstrap percentile (B=2000, seed=0)"``.
+    confidence : nominal coverage, e.g. 0.95.
+    note : degenerate cases ("constant sample", "p99 ~ max at this n"), else "".
+    """
+
+    estimate: float
+    low: float
+    high: float
+    n: int
+    method: str
+    confidence: float = 0.95
+    note: str = ""
+
+    def contains(self, value: float) -> bool:
+        return bool(self.low <= value <= self.high)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Candidate minus baseline for one metric, with a CI and a p-value.
+
+    ``paired`` says whether items were matched; ``test`` names the p-value's test.
+    """
+
+    baseline: float
+    candidate: float
+    difference: float
+    low: float
+    high: float
+    p_value: float
+    n_baseline: int
+    n_candidate: int
+    n_pairs: int
+    paired: bool
+    method: str
+    test: str
+    confidence: float = 0.95
+    note: str = ""
+
+
+def _clean(values) -> np.ndarray:
+    arr = np.asarray(values, dtype=float).ravel()
+    return arr[~np.isnan(arr)]
+
+
+def _empty(method: str, confidence: float, note: str = "no observations") -> Interval:
+    nan = float("nan")
+    return Interval(nan, nan, nan, 0, method, confidence, note)
+
+
+def bootstrap_distribution(values: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray] | None = None,
+                           n_boot: int = 2000, seed: int = 0) -> np.ndarray:
+    """``n_boot`` bootstrap replicates of ``statistic`` (default: the mean) over ``values``.
+
+    ``statistic`` takes a ``(b, n)`` array of resampled values and returns ``b`` numbers. Index
+    draws are made in blocks so memory stays bounded for large n.
+
+    >>> bootstrap_distribution(np.array([1.0, 2.0, 3.0]), n_boot=4, seed=0).shape
+    (4,)
+    """
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    rng = np.random.default_rng(seed)
+    stat = statistic or (lambda x: x.mean(axis=1))
+    block = max(1, _BLOCK_CELLS // max(n, 1))
+    out = np.empty(n_boot)
+    for start in range(0, n_boot, block):
+        size = min(block, n_boot - start)
+        idx = rng.integers(0, n, size=(size, n))
+        out[start:start + size] = stat(values[idx])
+    return out
+
+
+def _percentile_bounds(replicates: np.ndarray, confidence: float) -> tuple[float, float]:
+    alpha = 1.0 - confidence
+    low, high = np.quantile(replicates, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
+def bootstrap_mean_ci(values, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0) -> Interval:
+    """Percentile bootstrap CI of the mean; NaN values are dropped.
+
+    Values are sorted before resampling, so the interval does not depend on row order.
+
+    >>> bootstrap_mean_ci([0.2, 0.4, 0.9, 0.5], seed=0).method
+    'bootstrap percentile (B=2000, seed=0)'
+    >>> bootstrap_mean_ci([3.0, 3.0, 3.0]).low
+    3.0
+    """
+    x = np.sort(_clean(values))
+    method = f"bootstrap percentile (B={n_boot}, seed={seed})"
+    if len(x) == 0:
+        return _empty(method, confidence)
+    point = float(x.mean())
+    if len(x) == 1 or x[0] == x[-1]:
+        note = "single observation" if len(x) == 1 else "constant sample: no variation to resample"
+        return Interval(point, point, point, len(x), method, confidence, note)
+    low, high = _percentile_bounds(bootstrap_distribution(x, n_boot=n_boot, seed=seed), confidence)
+    # Floating-point sums can put a bound a hair past the point on near-constant samples.
+    return Interval(point, min(low, point), max(high, point), len(x), method, confidence)
+
+
+def wilson_ci(successes: int, n: int, confidence: float = 0.95) -> Interval:
+    """Wilson score interval for ``successes`` out of ``n`` (statsmodels ``proportion_confint``).
+
+    >>> round(wilson_ci(10, 10).low, 3)
+    0.722
+    """
+    method = "Wilson score"
+    if n <= 0:
+        return _empty(method, confidence)
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(int(successes), int(n), alpha=1 - confidence, method="wilson")
+    rate = successes / n
+    note = "all successes" if successes == n else "no successes" if successes == 0 else ""
+    return Interval(float(rate), float(min(low, rate)), float(max(high, rate)), int(n), method, confidence, note)
+
+
+def proportion_ci(values, confidence: float = 0.95) -> Interval:
+    """Wilson interval for a 0/1 column (NaN dropped).
+
+    >>> proportion_ci([1, 0, 1, 1]).estimate
+    0.75
+    """
+    x = _clean(values)
+    return wilson_ci(int((x > 0.5).sum()), len(x), confidence)
+
+
+def quantile_ci(values, q: float, confidence: float = 0.95) -> Interval:
+    """Distribution-free CI for the ``q`` quantile from order statistics.
+
+    The number of observations below the true quantile is Binomial(n, q); the bounds are the
+    order statistics at that binomial's ``alpha/2`` and ``1 - alpha/2`` quantiles. The point is
+    ``numpy.quantile`` (linear interpolation). When fewer than ~2 observations are expected above
+    the quantile the estimate is essentially the sample maximum and the note says so (RELIABILITY
+    S07: "p99 ~ max at this n").
+
+    >>> ci = quantile_ci(np.arange(1, 101), 0.5)
+    >>> ci.low <= ci.estimate <= ci.high
+    True
+    """
+    from scipy.stats import binom
+
+    x = np.sort(_clean(values))
+    n = len(x)
+    method = "order-statistic (distribution-free, binomial)"
+    if n == 0:
+        return _empty(method, confidence)
+    point = float(np.quantile(x, q))
+    alpha = 1 - confidence
+    lo_rank = int(binom.ppf(alpha / 2, n, q))          # 1-based rank of the lower bound
+    hi_rank = int(binom.ppf(1 - alpha / 2, n, q)) + 1  # 1-based rank of the upper bound
+    notes = []
+    label = f"p{round(q * 100):d}"
+    if n * (1 - q) < 2:
+        notes.append(f"{label} ~ max at this n (n={n}): fewer than 2 observations expected above it")
+    if hi_rank > n:
+        notes.append("upper bound is the sample maximum (too few observations for an exact bound)")
+    if lo_rank < 1:
+        notes.append("lower bound is the sample minimum")
+    low = float(x[max(lo_rank, 1) - 1])
+    high = float(x[min(hi_rank, n) - 1])
+    if n == 1:
+        notes = ["single observation"]
+    return Interval(point, min(low, point), max(high, point), n, method, confidence, "; ".join(notes))
+
+
+def ratio_ci(numerator, denominator, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0) -> Interval:
+    """Bootstrap CI of ``sum(numerator) / sum(denominator)`` over items (e.g. cost per success).
+
+    Items are resampled jointly. Replicates with a zero denominator are dropped and counted.
+
+    >>> ratio_ci([1.0, 1.0, 1.0], [1, 0, 1]).estimate
+    1.5
+    """
+    num = np.asarray(numerator, dtype=float)
+    den = np.asarray(denominator, dtype=float)
+    keep = ~(np.isnan(num) | np.isnan(den))
+    num, den = num[keep], den[keep]
+    order = np.lexsort((den, num))
+    num, den = num[order], den[order]
+    method = f"bootstrap percentile of a ratio of sums (B={n_boot}, seed={seed})"
+    if len(num) == 0 or den.sum() == 0:
+        return _empty(method, confidence, "no observations" if len(num) == 0 else "denominator is zero")
+    point = float(num.sum() / den.sum())
+    both = np.stack([num, den], axis=1)
+    rng = np.random.default_rng(seed)
+    n = len(num)
+    reps = []
+    block = max(1, _BLOCK_CELLS // max(n, 1))
+    for start in range(0, n_boot, block):
+        idx = rng.integers(0, n, size=(min(block, n_boot - start), n))
+        sums = both[idx].sum(axis=1)
+        reps.append(sums[:, 0] / np.where(sums[:, 1] == 0, np.nan, sums[:, 1]))
+    reps = np.concatenate(reps)
+    dropped = int(np.isnan(reps).sum())
+    reps = reps[~np.isnan(reps)]
+    if len(reps) == 0 or np.ptp(reps) == 0:
+        return Interval(point, point, point, n, method, confidence, "no variation to resample")
+    low, high = _percentile_bounds(reps, confidence)
+    note = f"{dropped} replicates with a zero denominator dropped" if dropped else ""
+    return Interval(point, min(low, point), max(high, point), n, method, confidence, note)
+
+
+def _is_binary(*arrays: np.ndarray) -> bool:
+    return all(np.isin(a, (0.0, 1.0)).all() for a in arrays)
+
+
+def paired_difference(baseline, candidate, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0,
+                      test: str = "auto") -> Difference:
+    """Mean of ``candidate - baseline`` over matched items, with a bootstrap CI and a p-value.
+
+    Parameters
+    ----------
+    baseline, candidate : equal-length arrays, row i of each is the same item. Pairs with a NaN
+        on either side are dropped.
+    test : ``"auto"`` (McNemar for 0/1 outcomes, else sign-flip permutation), ``"mcnemar"`` or
+        ``"permutation"``. The sign-flip test (scipy.stats.permutation_test with
+        ``permutation_type="samples"`` on the differences) uses ``n_boot`` resamples, or is exact
+        when ``2**n <= n_boot``.
+
+    >>> d = paired_difference([0, 1, 1, 0, 1], [1, 1, 1, 1, 1])
+    >>> d.difference, d.test
+    (0.4, 'McNemar exact')
+    """
+    a = np.asarray(baseline, dtype=float)
+    b = np.asarray(candidate, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired_difference needs equal-length arrays, got {a.shape} and {b.shape}")
+    keep = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[keep], b[keep]
+    d = b - a
+    order = np.lexsort((a, d))  # canonical order: results do not depend on row order
+    a, b, d = a[order], b[order], d[order]
+    n = len(d)
+    method = f"paired bootstrap percentile (B={n_boot}, seed={seed})"
+    nan = float("nan")
+    if n == 0:
+        return Difference(nan, nan, nan, nan, nan, nan, 0, 0, 0, True, method, "none", confidence, "no matched pairs")
+    diff = float(d.mean())
+    if np.ptp(d) == 0:
+        low = high = diff
+        note = "all paired differences are equal"
+    else:
+        low, high = _percentile_bounds(bootstrap_distribution(d, n_boot=n_boot, seed=seed), confidence)
+        low, high, note = min(low, diff), max(high, diff), ""
+    binary = _is_binary(a, b)
+    if test == "auto":
+        test = "mcnemar" if binary else "permutation"
+    if test == "mcnemar":
+        if not binary:
+            raise ValueError("McNemar's test needs 0/1 outcomes on both sides")
+        from statsmodels.stats.contingency_tables import mcnemar
+
+        n01 = int(((a == 0) & (b == 1)).sum())
+        n10 = int(((a == 1) & (b == 0)).sum())
+        table = [[int(((a == 1) & (b == 1)).sum()), n10], [n01, int(((a == 0) & (b == 0)).sum())]]
+        exact = n01 + n10 < 25
+        p = 1.0 if n01 + n10 == 0 else float(mcnemar(table, exact=exact, correction=True).pvalue)
+        test_name = "McNemar exact" if exact else "McNemar chi-square (continuity-corrected)"
+    else:
+        if np.all(d == 0):
+            p = 1.0
+        else:
+            from scipy.stats import permutation_test
+
+            res = permutation_test((d,), lambda x, axis: np.mean(x, axis=axis), permutation_type="samples",
+                                   vectorized=True, n_resamples=n_boot, alternative="two-sided",
+                                   rng=np.random.default_rng(seed))
+            p = float(res.pvalue)
+        test_name = f"sign-flip permutation (B={n_boot}, seed={seed})" if 2 ** min(n, 60) > n_boot \
+            else "sign-flip permutation (exact)"
+    return Difference(float(a.mean()), float(b.mean()), diff, float(low), float(high), min(p, 1.0),
+                      n, n, n, True, method, test_name, confidence, note)
+
+
+def unpaired_difference(baseline, candidate, confidence: float = 0.95, n_boot: int = 2000,
+                        seed: int = 0) -> Difference:
+    """Difference of means of two independent samples: bootstrap CI and a permutation p-value.
+
+    >>> unpaired_difference([0.1, 0.2, 0.3], [0.4, 0.5, 0.6]).paired
+    False
+    """
+    a = np.sort(_clean(baseline))
+    b = np.sort(_clean(candidate))
+    method = f"unpaired bootstrap percentile (B={n_boot}, seed={seed})"
+    test_name = f"permutation, random relabelling (B={n_boot}, seed={seed})"
+    nan = float("nan")
+    if len(a) == 0 or len(b) == 0:
+        return Difference(float(a.mean()) if len(a) else nan, float(b.mean()) if len(b) else nan, nan, nan, nan,
+                          nan, len(a), len(b), 0, False, method, test_name, confidence, "one side is empty")
+    diff = float(b.mean() - a.mean())
+    ra = bootstrap_distribution(a, n_boot=n_boot, seed=seed)
+    rb = bootstrap_distribution(b, n_boot=n_boot, seed=seed + 1)
+    reps = rb - ra
+    if np.ptp(reps) == 0:
+        low = high = diff
+    else:
+        low, high = _percentile_bounds(reps, confidence)
+    if np.ptp(np.concatenate([a, b])) == 0:
+        p = 1.0
+    else:
+        from scipy.stats import permutation_test
+
+        res = permutation_test((b, a), lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
+                               permutation_type="independent", vectorized=True, n_resamples=n_boot,
+                               alternative="two-sided", rng=np.random.default_rng(seed))
+        p = float(res.pvalue)
+    return Difference(float(a.mean()), float(b.mean()), diff, float(min(low, diff)), float(max(high, diff)),
+                      min(p, 1.0), len(a), len(b), 0, False, method, test_name, confidence)
+
+
+def stable_seed(seed: int, *parts: object) -> int:
+    """A per-cell seed derived from ``seed`` and labels, independent of group order.
+
+    >>> stable_seed(0, "nova", "rouge1") == stable_seed(0, "nova", "rouge1")
+    True
+    """
+    import hashlib
+
+    text = "\x1f".join([str(seed), *map(str, parts)])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+def is_finite(value: float) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))

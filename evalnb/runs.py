@@ -119,9 +119,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _load(sources: Sources, strict: bool, validator, what: str, fmt: str | None):
-    tables = list(read_sources(sources, fmt))
+def _load(sources: Sources, strict: bool, validator, what: str, fmt: str | None, allow_incomplete: bool = False):
+    tables = list(read_sources(sources, fmt, allow_incomplete=allow_incomplete))
     frame, problems = validator(tables)
+    notes = [n for t in tables for n in getattr(t, "notes", [])]
+    if notes:  # what importers of other tools' logs read and dropped
+        frame.attrs["import_notes"] = notes
     if problems and strict:
         raise DataError(
             f"{len(problems)} problem(s) while loading {what}:\n{format_problems(problems)}\n"
@@ -131,7 +134,8 @@ def _load(sources: Sources, strict: bool, validator, what: str, fmt: str | None)
     return frame, problems_frame(problems)
 
 
-def load_runs(sources: Sources, *, strict: bool = True, format: str | None = None) -> Runs:
+def load_runs(sources: Sources, *, strict: bool = True, format: str | None = None,
+              allow_incomplete: bool = False) -> Runs:
     """Read eval runs from JSONL, CSV or Parquet files, globs, folders or DataFrames.
 
     Parameters
@@ -140,14 +144,17 @@ def load_runs(sources: Sources, *, strict: bool = True, format: str | None = Non
         keeps ``source_file`` and ``source_line``.
     strict : raise :class:`DataError` naming file, line and field for any bad row (default), or
         keep the good rows and list the rest in ``Runs.errors``.
-    format : force ``"jsonl"``, ``"csv"``, ``"json"`` or ``"parquet"`` instead of the file suffix.
+    format : force ``"jsonl"``, ``"csv"``, ``"json"`` or ``"parquet"`` instead of the file suffix, or
+        name another tool's log: ``"inspect"``, ``"lm_eval"``, ``"openai_evals"``, ``"promptfoo"``,
+        ``"otel"`` (these are also detected). ``frame.attrs["import_notes"]`` says what was dropped.
+    allow_incomplete : load logs of runs that did not finish (refused by default).
 
     Examples
     --------
     >>> runs = evalnb.load_runs("sample_data/runs/*.jsonl")      # doctest: +SKIP
     >>> runs.df.groupby("model").size()                          # doctest: +SKIP
     """
-    frame, errors = _load(sources, strict, validate_runs, "eval runs", format)
+    frame, errors = _load(sources, strict, validate_runs, "eval runs", format, allow_incomplete)
     return Runs(frame, errors)
 
 

@@ -19,7 +19,8 @@ import pandas as pd
 
 from .._errors import DataError
 
-SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
+            ".eval": "inspect"}
 JSON_COLUMNS_META = b"evalnb.json_columns"
 
 
@@ -65,8 +66,11 @@ def expand_sources(sources: Any) -> list[Any]:
 
 
 def detect_format(path: Path, fmt: str | None = None) -> str:
+    """``fmt`` if given, else the importer a foreign log needs (see ``io/importers``), else the suffix."""
+    from .importers import canonical_name, sniff
+
     if fmt:
-        return fmt
+        return canonical_name(fmt) or fmt
     name = path.name.lower()
     for suffix in (".gz",):
         if name.endswith(suffix):
@@ -74,7 +78,7 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
     ext = os.path.splitext(name)[1]
     if ext not in SUFFIXES:
         raise DataError(f"{path}: unknown file type '{ext}'; use .jsonl, .csv or .parquet, or pass format=")
-    return SUFFIXES[ext]
+    return sniff(path) or SUFFIXES[ext]
 
 
 def _reject_constant(name: str) -> Any:
@@ -248,14 +252,23 @@ def read_frame(frame: pd.DataFrame, name: str) -> RawTable:
     return table
 
 
-def read_sources(sources: Any, fmt: str | None = None) -> Iterator[RawTable]:
+def read_sources(sources: Any, fmt: str | None = None, allow_incomplete: bool = False) -> Iterator[RawTable]:
+    from . import importers
+
     for number, src in enumerate(expand_sources(sources)):
         if hasattr(src, "df") and not isinstance(src, pd.DataFrame):
             src = src.df
         if isinstance(src, pd.DataFrame):
             yield read_frame(src, f"<frame {number}>")
+            continue
+        name = detect_format(src, fmt)
+        if name in importers.FORMATS:
+            yield importers.read(name, src, allow_incomplete=allow_incomplete)
+        elif name in READERS:
+            yield READERS[name](src)
         else:
-            yield READERS[detect_format(src, fmt)](src)
+            raise DataError(f"{src}: unknown format '{name}'; use jsonl, csv, json, parquet or one of "
+                            f"{', '.join(importers.FORMATS)}")
 
 
 def iter_records(tables: Iterable[RawTable]) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,373 @@
+"""Token-overlap metrics: BLEU and chrF (sacrebleu), ROUGE-1/2/L/Lsum (rouge-score semantics).
+
+Every number comes from the reference libraries' own code paths:
+
+* BLEU / chrF call sacrebleu's metric objects (``_extract_reference_info``,
+  ``_compute_segment_statistics``, ``_compute_score_from_stats``), so per-item sentence scores equal
+  ``sentence_score`` and the corpus value from summed per-item sufficient statistics equals
+  ``corpus_score``. Reference n-grams are extracted once per distinct reference set and reused
+  across models (sacrebleu re-extracts them on every call), which is where the speed comes from.
+* ROUGE runs on rouge-score-rs (a Rust reimplementation that is bit-identical to Google's
+  rouge-score; tests/test_metrics_overlap.py proves it on real summaries) and falls back to
+  rouge-score itself when rouge-score-rs is not installed.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import MetricError, TokenizerWarning
+from .base import CORPUS, MEAN, Metric, Output, library_version, references_of
+from .registry import register
+
+_NEEDS = ("output", "reference|references")
+
+
+def _pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[str], list[list[str]]]:
+    """Positions of rows with a string output and at least one reference, and those texts."""
+    refs = references_of(frame)
+    outs = frame["output"].tolist()
+    pos, hyps, ref_lists = [], [], []
+    for i, (hyp, rl) in enumerate(zip(outs, refs.tolist())):
+        # A missing output (None/NaN) is not an empty answer: leave the row NaN.
+        if isinstance(hyp, str) and rl:
+            pos.append(i)
+            hyps.append(hyp)
+            ref_lists.append(rl)
+    return np.asarray(pos, dtype=np.int64), hyps, ref_lists
+
+
+# ------------------------------------------------------------------------------------------
+# BLEU / chrF through sacrebleu
+# ------------------------------------------------------------------------------------------
+class _Sacre(Metric):
+    family = "overlap"
+    needs = _NEEDS
+    library = "sacrebleu"
+    _n_stats: int = 0
+
+    def __init__(self, **settings: Any):
+        super().__init__(**settings)
+        self._scorer_obj = None
+        # distinct reference set -> sacrebleu's reference info (n-gram counters, lengths)
+        self._ref_cache: dict[tuple[str, ...], Any] = {}
+        self._hyp_cache: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+
+    # subclasses: build the sacrebleu object, name the statistics
+    def _build(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def _scorer(self):
+        if self._scorer_obj is None:
+            self._scorer_obj = self._build()
+        return self._scorer_obj
+
+    @property
+    def stat_columns(self) -> list[str]:
+        """Hidden per-item sufficient-statistics columns (summed for the corpus value)."""
+        return [f"_{self.name}_stat_{i}" for i in range(self._stat_count())]
+
+    def _stat_count(self) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def sacrebleu_signature(self) -> str:
+        """sacrebleu's own signature for these settings (``nrefs`` omitted: it depends on data)."""
+        scorer = self._scorer
+        args = dict(vars(scorer))
+        args.setdefault("num_refs", 1)
+        sig = type(scorer)._SIGNATURE_TYPE(args)
+        sig.info["nrefs"] = None  # Signature.format() skips None
+        return sig.format()
+
+    def signature(self) -> str:
+        """evalnb's signature, ``refs:native``, then ``sacrebleu:`` and sacrebleu's own signature."""
+        base = super().signature()
+        return f"{base}|refs:native|sacrebleu:{self.sacrebleu_signature()}"
+
+    def _ref_info(self, refs: tuple[str, ...]):
+        info = self._ref_cache.get(refs)
+        if info is None:
+            scorer = self._scorer
+            info = scorer._extract_reference_info([scorer._preprocess_segment(r) for r in refs])
+            self._ref_cache[refs] = info
+        return info
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        from tqdm.auto import tqdm
+
+        scorer = self._scorer
+        pos, hyps, ref_lists = _pairs(frame)
+        n_stats = self._stat_count()
+        stats = np.full((len(frame), n_stats), np.nan)
+        sent = np.full(len(frame), np.nan)
+        if len(self._hyp_cache) > 500_000:  # keep memory bounded in long notebook sessions
+            self._hyp_cache.clear()
+            self._ref_cache.clear()
+        preprocess, segment_stats = scorer._preprocess_segment, scorer._compute_segment_statistics
+        from_stats = scorer._compute_score_from_stats
+        tok_periods = 0
+        for p, hyp, rl in tqdm(zip(pos, hyps, ref_lists), total=len(pos), desc=self.name,
+                               disable=len(pos) < 20_000, leave=False):
+            key = (hyp, tuple(rl))
+            row = self._hyp_cache.get(key)
+            if row is None:
+                # sacrebleu counts hypotheses ending in a tokenised period (its "force" warning)
+                if not scorer._force and hyp.endswith(" ."):
+                    tok_periods += 1
+                row = segment_stats(preprocess(hyp), self._ref_info(key[1]))
+                self._hyp_cache[key] = row
+            stats[p] = row
+            # a copy: compute_bleu's add-k smoothing mutates the lists it is given
+            sent[p] = from_stats(list(row)).score
+        if tok_periods >= 100:
+            logging.getLogger("sacrebleu").warning(
+                "That's %d lines that end in a tokenized period ('.'); detokenize your data or pass "
+                "force=True", tok_periods)
+        out = pd.DataFrame(stats, index=frame.index, columns=self.stat_columns)
+        out.insert(0, self.name, sent)
+        return out
+
+    def corpus_score(self, scores: pd.DataFrame) -> dict[str, float]:
+        """Corpus value from the summed per-item statistics (= sacrebleu ``corpus_score``).
+
+        Rows without statistics (no output or no reference) are left out.
+
+        >>> m = evalnb.metric("bleu")                               # doctest: +SKIP
+        >>> m.corpus_score(m.score(frame))                           # doctest: +SKIP
+        {'bleu': 27.4...}
+        """
+        cols = self.stat_columns
+        missing = [c for c in cols if c not in scores.columns]
+        if missing:
+            raise MetricError(f"{self.name}: corpus_score needs the per-item statistics columns "
+                              f"{cols[0]}..{cols[-1]} (missing {missing[0]}); score with the same "
+                              "metric settings and keep its hidden '_' columns")
+        block = scores[cols].dropna(how="any").to_numpy()
+        if block.shape[0] == 0:
+            return {self.name: float("nan")}
+        # float64 holds these integer counts exactly; sacrebleu sums Python ints
+        sums = [int(v) for v in block.sum(axis=0)]
+        return {self.name: float(self._scorer._compute_score_from_stats(sums).score)}
+
+
+@register
+class Bleu(_Sacre):
+    """Sentence BLEU per item and corpus BLEU from summed n-gram statistics (sacrebleu)."""
+
+    name = "bleu"
+    description = "sacreBLEU (0-100): sentence BLEU per item, corpus BLEU from summed n-gram stats"
+    outputs = (Output("bleu", CORPUS, True, 0.0, 100.0),)
+    defaults = {"lowercase": False, "force": False, "tokenize": "13a", "smooth_method": "exp",
+                "smooth_value": None, "max_ngram_order": 4, "effective_order": True,
+                "trg_lang": ""}
+
+    def _build(self):
+        from sacrebleu.metrics import BLEU
+
+        s = self.settings
+        if s["smooth_method"] not in BLEU.SMOOTH_DEFAULTS:
+            raise MetricError(f"bleu: unknown smooth_method {s['smooth_method']!r}; "
+                              f"choose one of {', '.join(BLEU.SMOOTH_DEFAULTS)}")
+        if s["tokenize"] is not None and s["tokenize"] not in BLEU.TOKENIZERS:
+            raise MetricError(f"bleu: unknown tokenize {s['tokenize']!r}; "
+                              f"choose one of {', '.join(BLEU.TOKENIZERS)}")
+        return BLEU(lowercase=s["lowercase"], force=s["force"], tokenize=s["tokenize"],
+                    smooth_method=s["smooth_method"], smooth_value=s["smooth_value"],
+                    max_ngram_order=int(s["max_ngram_order"]),
+                    effective_order=s["effective_order"], trg_lang=s["trg_lang"])
+
+    def _stat_count(self) -> int:
+        return 2 + 2 * int(self.settings["max_ngram_order"])
+
+
+@register
+class Chrf(_Sacre):
+    """Sentence chrF per item and corpus chrF from summed character n-gram statistics."""
+
+    name = "chrf"
+    description = "sacreBLEU chrF (0-100; word_order=2 gives chrF++), corpus value from summed stats"
+    outputs = (Output("chrf", CORPUS, True, 0.0, 100.0),)
+    defaults = {"char_order": 6, "word_order": 0, "beta": 2, "lowercase": False,
+                "whitespace": False, "eps_smoothing": False}
+
+    def _build(self):
+        from sacrebleu.metrics import CHRF
+
+        s = self.settings
+        return CHRF(char_order=int(s["char_order"]), word_order=int(s["word_order"]),
+                    beta=s["beta"], lowercase=s["lowercase"], whitespace=s["whitespace"],
+                    eps_smoothing=s["eps_smoothing"])
+
+    def _stat_count(self) -> int:
+        return 3 * (int(self.settings["char_order"]) + int(self.settings["word_order"]))
+
+
+# ------------------------------------------------------------------------------------------
+# ROUGE with rouge-score semantics
+# ------------------------------------------------------------------------------------------
+_HAS_TOKEN = re.compile(r"[a-z0-9]")
+# evalnb's deterministic sentence rule for rougeLsum: a sentence ends at . ! or ? (optionally
+# followed by closing quotes/brackets) before whitespace.
+_SENT_END = re.compile(r"(?<=[.!?])([\"')\]]*)\s+")
+
+
+def _rouge_backend() -> str:
+    try:
+        import rouge_score_rs  # noqa: F401
+        return "rouge-score-rs"
+    except ImportError:
+        return "rouge-score"
+
+
+def split_sentences_punct(text: str) -> str:
+    """Put each sentence on its own line (evalnb's ``split_sentences="punct"`` rule for rougeLsum).
+
+    >>> split_sentences_punct("It rains. We stay in! Ok")
+    'It rains.\\nWe stay in!\\nOk'
+    """
+    return _SENT_END.sub(lambda m: m.group(1) + "\n", text.strip())
+
+
+class _Rouge(Metric):
+    family = "overlap"
+    needs = _NEEDS
+    rouge_type: str = ""
+    defaults = {"use_stemmer": True, "multi_ref": "mean", "tokenizer": "default"}
+
+    def __init__(self, **settings: Any):
+        super().__init__(**settings)
+        s = self.settings
+        if s["multi_ref"] not in ("mean", "max"):
+            raise MetricError(f"{self.name}: multi_ref must be 'mean' or 'max', not {s['multi_ref']!r}")
+        if s["tokenizer"] not in ("default", "unicode"):
+            raise MetricError(f"{self.name}: tokenizer must be 'default' (rouge-score's, ASCII only) "
+                              f"or 'unicode' (UAX #29 words), not {s['tokenizer']!r}")
+        if s.get("split_sentences", "none") not in ("none", "punct", "nltk"):
+            raise MetricError(f"{self.name}: split_sentences must be 'none', 'punct' or 'nltk', "
+                              f"not {s['split_sentences']!r}")
+        self.backend = _rouge_backend()
+        if s["tokenizer"] == "unicode" and self.backend != "rouge-score-rs":
+            raise MetricError(f"{self.name}: tokenizer='unicode' needs rouge-score-rs; install it with: "
+                              "pip install rouge-score-rs")
+        # instance attribute: the signature records the library that actually computes
+        self.library = self.backend
+
+    def signature(self) -> str:
+        """Adds the tokenizer profile and the semantics (rouge-score version) being reproduced."""
+        profile = "unicode-v1" if self.settings["tokenizer"] == "unicode" else "rouge-score"
+        return (f"{super().signature()}|tok:{profile}"
+                f"|semantics:rouge-score-{library_version('rouge-score')}")
+
+    def _scorer(self):
+        s = self.settings
+        split = s.get("split_sentences", "none") == "nltk"
+        if self.backend == "rouge-score-rs":
+            from rouge_score_rs import RougeScorer, tokenizers
+
+            tok = tokenizers.UnicodeTokenizer() if s["tokenizer"] == "unicode" else None
+            return RougeScorer([self.rouge_type], use_stemmer=s["use_stemmer"],
+                               split_summaries=split, tokenizer=tok)
+        from rouge_score.rouge_scorer import RougeScorer
+
+        return RougeScorer([self.rouge_type], use_stemmer=s["use_stemmer"], split_summaries=split)
+
+    def _prepare(self, text: str) -> str:
+        if self.settings.get("split_sentences", "none") == "punct":
+            return split_sentences_punct(text)
+        return text
+
+    def _warn_dropped(self, texts: list[str]) -> None:
+        if self.settings["tokenizer"] != "default":
+            return
+        # rouge-score lower-cases and keeps only [a-z0-9] runs: other scripts vanish.
+        dropped = sum(1 for t in set(texts) if t.strip() and not _HAS_TOKEN.search(t.lower()))
+        if dropped:
+            warnings.warn(
+                f"{self.name}: rouge-score's tokenizer found no tokens in {dropped} non-empty text(s) "
+                "(it keeps only a-z and 0-9, so non-Latin text scores 0); pass tokenizer='unicode' "
+                "for Unicode words (not comparable with rouge-score numbers)", TokenizerWarning,
+                stacklevel=4)
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        pos, hyps, ref_lists = _pairs(frame)
+        counts = np.fromiter((len(r) for r in ref_lists), dtype=np.int64, count=len(ref_lists))
+        flat_refs = [self._prepare(r) for rl in ref_lists for r in rl]
+        flat_hyps = [self._prepare(h) for h, c in zip(hyps, counts) for _ in range(c)]
+        self._warn_dropped(hyps + flat_refs)
+        prf = self._score_pairs(flat_refs, flat_hyps)  # (n_pairs, 3): precision, recall, F
+        per_item = self._aggregate(prf, counts)
+        out = np.full((len(frame), 3), np.nan)
+        if len(pos):
+            out[pos] = per_item
+        t = self.rouge_type
+        return pd.DataFrame({t: out[:, 2], f"{t}_precision": out[:, 0], f"{t}_recall": out[:, 1]},
+                            index=frame.index)
+
+    def _score_pairs(self, refs: list[str], hyps: list[str]) -> np.ndarray:
+        from tqdm.auto import tqdm
+
+        out = np.zeros((len(refs), 3))
+        if not refs:
+            return out
+        scorer = self._scorer()
+        t = self.rouge_type
+        batched = self.backend == "rouge-score-rs"
+        chunk = 20_000 if batched else 2_000
+        for a in tqdm(range(0, len(refs), chunk), desc=self.name, disable=len(refs) <= chunk,
+                      leave=False):
+            r, h = refs[a:a + chunk], hyps[a:a + chunk]
+            res = scorer.score_batch(r, h) if batched else [scorer.score(x, y) for x, y in zip(r, h)]
+            out[a:a + len(r)] = [tuple(d[t]) for d in res]
+        return out
+
+    def _aggregate(self, prf: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        if len(counts) == 0:
+            return np.zeros((0, 3))
+        if (counts == 1).all():
+            return prf
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        if self.settings["multi_ref"] == "mean":
+            return np.add.reduceat(prf, starts, axis=0) / counts[:, None]
+        # "max": the reference with the highest F (first on ties) gives P, R and F, exactly as
+        # rouge-score's score_multi
+        out = np.empty((len(counts), 3))
+        f = prf[:, 2]
+        for i, (a, c) in enumerate(zip(starts, counts)):
+            out[i] = prf[a + int(np.argmax(f[a:a + c]))]
+        return out
+
+
+@register
+class Rouge1(_Rouge):
+    name = rouge_type = "rouge1"
+    description = "ROUGE-1 unigram overlap F (rouge-score semantics), plus precision and recall"
+    outputs = (Output("rouge1", MEAN), Output("rouge1_precision", MEAN), Output("rouge1_recall", MEAN))
+
+
+@register
+class Rouge2(_Rouge):
+    name = rouge_type = "rouge2"
+    description = "ROUGE-2 bigram overlap F (rouge-score semantics), plus precision and recall"
+    outputs = (Output("rouge2", MEAN), Output("rouge2_precision", MEAN), Output("rouge2_recall", MEAN))
+
+
+@register
+class RougeL(_Rouge):
+    name = rouge_type = "rougeL"
+    description = "ROUGE-L longest common subsequence F (rouge-score semantics), plus P and R"
+    outputs = (Output("rougeL", MEAN), Output("rougeL_precision", MEAN), Output("rougeL_recall", MEAN))
+
+
+@register
+class RougeLsum(_Rouge):
+    name = rouge_type = "rougeLsum"
+    description = "ROUGE-Lsum summary-level LCS F over newline-separated sentences, plus P and R"
+    outputs = (Output("rougeLsum", MEAN), Output("rougeLsum_precision", MEAN),
+               Output("rougeLsum_recall", MEAN))
+    defaults = {**_Rouge.defaults, "split_sentences": "none"}

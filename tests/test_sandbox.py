@@ -1,0 +1,424 @@
+"""The code-execution sandbox against docs/RELIABILITY.md cases X01-X20 (design rule 1).
+
+Each X case runs as its own sample under the default isolation profile (namespaces), with a
+2 s deadline and small caps, so nothing here threatens the machine. X19/X20 (the pass@k
+estimator) are here too; the rest of pass@k is in test_pass_at_k.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import sys
+import time
+import uuid
+from itertools import combinations
+from math import comb
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalnb._errors import MetricError, SandboxUnavailableError
+from evalnb.metrics import sandbox as sbx
+from evalnb.metrics.sandbox import Sandbox, probe_isolation
+
+DEADLINE = 2.0
+
+
+@pytest.fixture(scope="module")
+def tmp_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("sbx")
+    os.chmod(root, 0o755)  # the sample may start as uid 65534 and must reach its directory
+    return root
+
+
+@pytest.fixture(scope="module")
+def box(tmp_root) -> Sandbox:
+    if not probe_isolation().available:
+        pytest.skip(f"namespaces unavailable here: {probe_isolation().summary()} (X17 covers the refusal)")
+    return Sandbox(timeout=DEADLINE, memory_mb=512, max_output_bytes=4096, max_file_mb=4, workdir_mb=16,
+                   max_processes=32, max_open_files=64, workers=2, tmp_root=str(tmp_root))
+
+
+def _pids_with(needle: bytes, where: str = "cmdline") -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                with open(f"/proc/{entry.name}/{where}", "rb") as fh:
+                    if needle in fh.read():
+                        found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def _survivors(needle: bytes, where: str = "cmdline", grace: float = 2.0) -> list[int]:
+    """Processes still carrying ``needle`` after a grace period (the kernel reaps asynchronously)."""
+    end = time.monotonic() + grace
+    while True:
+        left = _pids_with(needle, where)
+        if not left or time.monotonic() > end:
+            return left
+        time.sleep(0.05)
+
+
+def _rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _no_leftovers(tmp_root: Path) -> None:
+    assert not [p for p in tmp_root.iterdir() if p.name.startswith("evalnb-sbx-")]
+    report = probe_isolation()
+    if report.pids_cgroup:
+        assert not [p for p in os.listdir(report.pids_cgroup) if p.startswith("evalnb-")]
+
+
+def test_probe_reports_every_layer():
+    report = probe_isolation()
+    if not report.available:
+        pytest.skip(report.summary())
+    for layer in ("user namespace", "PID namespace", "network namespace", "read-only file system",
+                  "capabilities dropped"):
+        assert layer in report.layers
+    assert "available" in report.summary()
+
+
+def test_a_correct_program_passes_and_a_wrong_one_fails(box):
+    ok = box.run("def add(a, b):\n    return a + b\n", "assert add(1, 2) == 3\nassert add(-1, 1) == 0")
+    bad = box.run("def add(a, b):\n    return a - b\n", "assert add(1, 2) == 3")
+    assert (ok.status, ok.checks) == ("passed", 2)
+    assert bad.status == "failed" and "line 1" in bad.detail
+
+
+def test_tests_that_run_no_assert_are_a_sandbox_error(box):
+    r = box.run("def f():\n    return 1\n", "def check(c):\n    assert c() == 1\n")  # check never called
+    assert r.status == "sandbox_error" and "no assert" in r.detail
+
+
+def test_slow_interpreter_start_is_infra_timeout(tmp_root):
+    if not probe_isolation().available:
+        pytest.skip("namespaces unavailable")
+    r = Sandbox(timeout=DEADLINE, startup_timeout=0.001, tmp_root=str(tmp_root)).run("x = 1", "assert x == 1")
+    assert r.status == "infra_timeout"
+
+
+# -- X01-X18 ---------------------------------------------------------------------------------
+def test_x01_infinite_loop_times_out_and_leaves_nothing(box, tmp_root):
+    t0 = time.monotonic()
+    r = box.run("while True:\n    pass\n", "assert True")
+    assert r.status == "timeout"
+    assert time.monotonic() - t0 <= DEADLINE + 1.0 + 0.5  # + interpreter start-up on a busy 2-core box
+    assert _survivors(r.marker.encode(), "environ") == []
+    _no_leftovers(tmp_root)
+
+
+def test_x02_long_c_call_is_killed_from_outside(box):
+    t0 = time.monotonic()
+    r = box.run("sum(range(10**10))\n", "assert True")  # one C call: an in-process alarm would not fire
+    assert r.status == "timeout"
+    assert time.monotonic() - t0 <= DEADLINE + 1.0 + 0.5
+
+
+def test_x03_memory_blowup_is_oom_or_timeout_and_host_rss_flat(box):
+    before = _rss_kb()
+    t0 = time.monotonic()
+    r = box.run("import itertools\nx = list(itertools.product(range(10), repeat=9))\n", "assert True")
+    assert r.status in ("oom", "timeout")
+    assert time.monotonic() - t0 <= DEADLINE + 2.0 + 0.5
+    assert _rss_kb() - before < 50_000  # KiB: the kernel-side process did not grow
+
+
+@pytest.mark.slow
+def test_x04_fork_bomb_is_contained_and_neighbours_unaffected(box):
+    bomb = "import os\nwhile True:\n    os.fork()\n"
+    results = box.run_many([(bomb, "assert True"), ("def f():\n    return 1\n", "assert f() == 1")], progress=False)
+    # fork() hits the process cap and raises, the harness reports, and the namespace dies with it;
+    # or the bomb outlives the deadline. Either way it never passes.
+    assert results[0].status in ("timeout", "sandbox_error", "failed")
+    assert results[1].status == "passed"
+    assert _survivors(results[0].marker.encode(), "environ") == []
+
+
+def test_x05_double_fork_setsid_escape_leaves_no_survivors(box):
+    token = f"evalnb-x05-{uuid.uuid4().hex}"
+    code = f"""
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)", "{token}"])
+    os._exit(0)
+time.sleep(0.3)
+def f():
+    return 1
+"""
+    r = box.run(code, "assert f() == 1")
+    assert r.status == "passed"
+    assert _survivors(token.encode()) == []
+
+
+def test_x06_orphan_is_killed_and_result_does_not_hang(box):
+    token = f"evalnb-x06-{uuid.uuid4().hex}"
+    code = f"""
+import os, sys
+if os.fork() == 0:
+    os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)", "{token}"])
+def f():
+    return 1
+"""
+    t0 = time.monotonic()
+    r = box.run(code, "assert f() == 1")
+    assert r.status == "passed" and time.monotonic() - t0 < DEADLINE
+    assert _survivors(token.encode()) == []
+    # the MultiPL-E fork_once shape: the main process exits 0 at once, its child lingers
+    r2 = box.run(code.replace("def f():", "os._exit(0)\ndef f():"), "assert f() == 1")
+    assert r2.status == "failed" and "nonce" in r2.detail
+    assert _survivors(token.encode()) == []
+
+
+def test_x07_output_flood_is_capped_and_closed_outputs_time_out(box):
+    before = _rss_kb()
+    flood = "import sys\nchunk = 'x' * 2**20\nfor _ in range(1024):\n    sys.stdout.write(chunk)\n"
+    r = box.run(flood, "assert True")  # 1 GiB to stdout
+    assert r.output_truncated and len(r.output.encode()) <= box.max_output_bytes
+    assert r.status in ("passed", "timeout")
+    assert _rss_kb() - before < 50_000
+    r2 = box.run("import os, time\nos.close(1)\nos.close(2)\ntime.sleep(600)\n", "assert True")
+    assert r2.status == "timeout"
+
+
+def test_x08_input_fails_fast(box):
+    t0 = time.monotonic()
+    r = box.run("x = input()\n", "assert x")
+    assert r.status == "failed" and "EOFError" in r.detail
+    assert time.monotonic() - t0 < 1.5
+
+
+def test_x09_network_is_unreachable(box):
+    code = """
+import socket, urllib.request
+raised = []
+for attempt in (lambda: socket.create_connection(("1.1.1.1", 53), timeout=1),
+                lambda: socket.getaddrinfo("example.com", 80),
+                lambda: urllib.request.urlopen("http://example.com", timeout=1)):
+    try:
+        attempt()
+        raised.append(False)
+    except OSError:
+        raised.append(True)
+"""
+    r = box.run(code, "assert raised == [True, True, True]")
+    assert r.status == "passed", r.detail
+
+
+def test_x10_environment_is_scrubbed(box, monkeypatch):
+    secrets = {"OPENAI_API_KEY": "sk-evalnb-secret", "GITHUB_TOKEN": "ghp-evalnb-secret",
+               "AWS_SECRET_ACCESS_KEY": "aws-evalnb-secret"}
+    for k, v in secrets.items():
+        monkeypatch.setenv(k, v)
+    r = box.run("import os\nprint(dict(os.environ))\nhome = os.environ['HOME']\n",
+                f"assert home != {str(Path.home())!r}")
+    assert r.status == "passed"
+    for k, v in secrets.items():
+        assert k not in r.output and v not in r.output
+    assert "_KEY" not in r.output and "_TOKEN" not in r.output
+
+
+def test_x11_host_file_system_is_unchanged(box, tmp_path):
+    home = Path.home()
+    tag = uuid.uuid4().hex
+    canary = home / f".evalnb-canary-{tag}"
+    victim = home / f"evalnb-x-{tag}"
+    outside = Path("/tmp") / f"evalnb-outside-{tag}"
+    bashrc = home / ".bashrc"
+    canary.write_text("canary")
+    victim.mkdir()
+    (victim / "keep.txt").write_text("keep")
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None  # noqa: E731
+    before = (digest(canary), digest(bashrc))
+    code = f"""
+import os, shutil
+attempts = []
+def attempt(fn):
+    try:
+        fn()
+        attempts.append("ok")
+    except OSError as exc:
+        attempts.append(type(exc).__name__)
+attempt(lambda: open(os.path.expanduser("~/.bashrc"), "a").write("echo pwned"))
+attempt(lambda: open({str(bashrc)!r}, "a").write("echo pwned"))
+attempt(lambda: open({str(canary)!r}, "w").write("pwned"))
+attempt(lambda: shutil.rmtree({str(victim)!r}))
+attempt(lambda: open({str(outside)!r}, "w").write("pwned"))
+attempt(lambda: open({str(Path(__file__).resolve())!r}, "a").write("# pwned"))
+"""
+    try:
+        r = box.run(code, "assert True")
+        assert r.status == "passed", r.detail
+        assert (digest(canary), digest(bashrc)) == before
+        assert (victim / "keep.txt").read_text() == "keep"
+        assert not outside.exists()
+    finally:
+        canary.unlink(missing_ok=True)
+        (victim / "keep.txt").unlink(missing_ok=True)
+        victim.rmdir()
+        outside.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("exit_call", ["import sys\nsys.exit(0)", "import os\nos._exit(0)", "raise SystemExit(0)"])
+def test_x12_exit_before_tests_is_failed(box, exit_call):
+    r = box.run(exit_call + "\ndef f():\n    return 1\n", "assert f() == 1")
+    assert r.status == "failed"
+    assert r.returncode == 0 or "SystemExit" in r.detail  # exit code 0 is never read as a pass
+
+
+@pytest.mark.parametrize("code,tests", [
+    ("class Yes:\n    def __eq__(self, other):\n        return True\ndef f(x):\n    return Yes()\n", "assert f(1) == 2"),
+    ("class Int(int):\n    def __eq__(self, other):\n        return True\ndef f(x):\n    return Int(5)\n", "assert f(1) == 2"),
+    ("class Yes:\n    def __eq__(self, other):\n        return True\ndef f(x):\n    return [Yes()]\n", "assert f(1) == [2]"),
+    ("class T:\n    def __bool__(self):\n        return True\ndef f(x):\n    return T()\n", "assert f(1)"),
+    ("class T:\n    def __bool__(self):\n        return False\ndef f(x):\n    return T()\n", "assert not f(1)"),
+    ("class Yes:\n    def __eq__(self, other):\n        return True\nANSWER = Yes()\n", "assert ANSWER == 2"),
+])
+def test_x13_always_equal_objects_fail(box, code, tests):
+    r = box.run(code, tests)
+    assert r.status == "failed" and "strict comparison" in r.detail
+
+
+@pytest.mark.parametrize("code,tests", [
+    # a candidate-defined check() is replaced by the tests' own
+    ("def check(c):\n    pass\ndef square(x):\n    return x + 1\n", "def check(c):\n    assert c(3) == 9\ncheck(square)"),
+    # patched builtins do not reach the tests
+    ("import builtins\nbuiltins.sorted = lambda xs: [1, 2, 3]\ndef f():\n    return [3, 9, 2]\n",
+     "assert sorted(f()) == [1, 2, 3]"),
+    ("import builtins\nbuiltins.AssertionError = SystemExit\nbuiltins.bool = lambda x: True\ndef f():\n    return 0\n",
+     "assert f() == 1"),
+    # the harness module is not reachable as __main__
+    ("import __main__\n__main__._plain = lambda v: v\n__main__.report = None\nclass Y:\n    def __eq__(s, o):\n"
+     "        return True\ndef f():\n    return Y()\n", "assert f() == 1"),
+])
+def test_x14_redefined_helpers_and_builtins_have_no_effect(box, code, tests):
+    assert box.run(code, tests).status == "failed"
+
+
+def test_x15_big_file_hits_the_size_limit(box):
+    code = """
+import os
+err = None
+try:
+    with open("big.bin", "wb") as fh:
+        for _ in range(10 * 1024):
+            fh.write(b"\\0" * 2**20)
+except OSError as exc:
+    err = exc.errno
+size = os.path.getsize("big.bin")
+print(size)
+"""
+    r = box.run(code, "assert err is None")   # the 10 GB write must not succeed
+    assert r.status == "failed"
+    assert int(r.output.split()[0]) <= box.max_file_mb * 2**20
+
+
+@pytest.mark.parametrize("code", [
+    "fs = [open('f%d' % i, 'w') for i in range(100_000)]\n",
+    "import threading, time\nts = [threading.Thread(target=time.sleep, args=(5,)) for _ in range(10_000)]\n"
+    "for t in ts:\n    t.start()\n",
+])
+def test_x16_file_and_thread_bombs_fail(box, code):
+    threads_before = len(_pids_with(b"", "stat"))
+    r = box.run(code, "assert True")
+    assert r.status in ("failed", "sandbox_error", "oom")
+    assert _survivors(r.marker.encode(), "environ") == []
+    assert len(_pids_with(b"", "stat")) <= threads_before + 5
+
+
+def test_x17_fails_closed_when_namespaces_are_unavailable(monkeypatch, tmp_path, tmp_root):
+    fake = tmp_path / "unshare"
+    fake.write_text("#!/bin/sh\necho 'unshare: unshare failed: Operation not permitted' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    os.chmod(tmp_path, 0o755)
+    monkeypatch.setattr(sbx, "_unshare_path", lambda: str(fake))
+    try:
+        report = probe_isolation(refresh=True)
+        assert not report.available and report.missing in ("user namespace", "process-count limit")
+        with pytest.raises(SandboxUnavailableError, match=r"refusing to run untrusted code.*isolation='none'"):
+            Sandbox(timeout=DEADLINE, tmp_root=str(tmp_root))
+        if report.missing == "user namespace":
+            with pytest.raises(SandboxUnavailableError, match="user namespace.*Operation not permitted"):
+                Sandbox(timeout=DEADLINE)
+        # the explicit opt-out still runs (rlimits, scrubbed env, throwaway dir)
+        r = Sandbox(timeout=DEADLINE, isolation="none", tmp_root=str(tmp_root)).run("x = 1", "assert x == 1")
+        assert r.status == "passed"
+        monkeypatch.setattr(sbx, "_unshare_path", lambda: None)
+        assert "unshare command" in probe_isolation(refresh=True).missing
+    finally:
+        monkeypatch.undo()
+        probe_isolation(refresh=True)
+
+
+_GOOD = "def f(x):\n    return x * 2\n"
+_WRONG = "def f(x):\n    return x + 2\n"
+_ADVERSARIAL = ["while True:\n    pass\n", "import os\nwhile True:\n    os.fork()\n",
+                "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\ntime.sleep(600)\n",
+                "import sys\nsys.exit(0)\n"]
+
+
+@pytest.mark.slow
+def test_x18_batch_with_adversarial_programs(box, tmp_root):
+    n = 40
+    jobs = []
+    for i in range(n):
+        code = _ADVERSARIAL[(i // 10) % 4] if i % 10 == 3 else (_GOOD if i % 3 else _WRONG)
+        jobs.append((code, f"assert f({i}) == {2 * i}"))
+    t0 = time.monotonic()
+    first = box.run_many(jobs, progress=False)
+    wall = time.monotonic() - t0
+    assert wall <= (n / box.workers) * DEADLINE * 1.2
+    second = box.run_many(jobs, progress=False)
+    keep = [i for i in range(n) if "infra_timeout" not in (first[i].status, second[i].status)]
+    assert len(keep) >= n - 2
+    assert [first[i].status for i in keep] == [second[i].status for i in keep]
+    assert all(first[i].status == ("passed" if i % 3 else "failed") for i in range(n) if i % 10 != 3)
+    for r in first + second:
+        assert _pids_with(r.marker.encode(), "environ") == [] or _survivors(r.marker.encode(), "environ") == []
+    _no_leftovers(tmp_root)
+
+
+# -- X19, X20: the estimator ---------------------------------------------------------------------
+def test_x19_tasks_with_fewer_than_k_samples_are_listed_not_dropped():
+    from evalnb.metrics.code import pass_at_k_table
+
+    outcomes = pd.DataFrame({"run": ["m"] * 7, "item_id": ["a"] * 5 + ["b"] * 2, "sample_id": [0, 1, 2, 3, 4, 0, 1],
+                             "passed": [1, 0, 1, 0, 0, 1, 1]})
+    table = pass_at_k_table(outcomes, k=5, group=["run", "item_id"])
+    row_b = table.set_index("item_id").loc["b"]
+    assert row_b["n"] == 2 and math.isnan(row_b["pass@5"]) and "n=2 < k=5" in row_b["status"]
+    assert table.set_index("item_id").loc["a", "status"] == "ok"
+    with pytest.raises(MetricError, match="every task has fewer than k=9"):
+        pass_at_k_table(outcomes, k=9, group=["run", "item_id"], require_any=True)
+
+
+@pytest.mark.parametrize("n", range(1, 11))
+def test_x20_matches_the_comb_formula_exactly_for_small_n(n):
+    from evalnb.metrics.code import pass_at_k
+
+    for c in range(n + 1):
+        for k in range(1, n + 1):
+            exact = 1 - comb(n - c, k) / comb(n, k)
+            assert pass_at_k(n, c, k) == pytest.approx(exact, rel=1e-12, abs=1e-15)
+
+
+def test_x20_edge_cases_at_n_200_are_finite():
+    from evalnb.metrics.code import pass_at_k
+
+    for k in (1, 10, 100, 200):
+        values = [pass_at_k(200, c, k) for c in (0, 1, 200)]
+        assert all(np.isfinite(values))
+        assert values[0] == 0.0 and values[2] == 1.0
+        assert values[1] == pytest.approx(k / 200)   # one correct sample: P(it is among the k drawn)

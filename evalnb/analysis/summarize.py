@@ -86,7 +86,7 @@ def resolve_columns(data: Any, metrics: Sequence[str] | str | None = None,
         metrics = [m.strip() for m in metrics.split(",") if m.strip()]
     if metrics is None:
         if known:
-            wanted = [c for c in by_output if c in frame.columns]
+            wanted = [c for c in frame.columns if c in by_output]
         else:
             skip = set(KEY_COLUMNS) | {"source_line", "sample_id"}
             wanted = [c for c in frame.columns if c not in skip and not str(c).startswith("_")

@@ -8,7 +8,8 @@ any note about a degenerate case, so a caller never has to guess how a number wa
 - :func:`wilson_ci`: Wilson score interval for a proportion (Wilson 1927; Brown, Cai & DasGupta
   2001), through statsmodels' ``proportion_confint``. Never NaN at 0% or 100%.
 - :func:`quantile_ci`: distribution-free order-statistic interval for a quantile (the binomial
-  argument in Conover, *Practical Nonparametric Statistics*, 3rd ed., sec. 3.2).
+  argument in Conover, *Practical Nonparametric Statistics*, 3rd ed., sec. 3.2), from
+  ``scipy.stats.quantile_test``.
 - :func:`paired_difference`: percentile bootstrap CI of the mean paired difference plus a
   sign-flip permutation p-value (scipy.stats.permutation_test) or McNemar's exact/chi-square test
   for 0/1 outcomes (statsmodels).
@@ -168,7 +169,7 @@ def quantile_ci(values, q: float, confidence: float = 0.95) -> Interval:
     """Distribution-free CI for the ``q`` quantile from order statistics.
 
     The number of observations below the true quantile is Binomial(n, q); the bounds are the
-    order statistics at that binomial's ``alpha/2`` and ``1 - alpha/2`` quantiles. The point is
+    order statistics that scipy's ``quantile_test(...).confidence_interval`` picks from it. The point is
     ``numpy.quantile`` (linear interpolation). When fewer than ~2 observations are expected above
     the quantile the estimate is essentially the sample maximum and the note says so (RELIABILITY
     S07: "p99 ~ max at this n").
@@ -177,29 +178,30 @@ def quantile_ci(values, q: float, confidence: float = 0.95) -> Interval:
     >>> ci.low <= ci.estimate <= ci.high
     True
     """
-    from scipy.stats import binom
+    from scipy.stats import quantile_test
 
     x = np.sort(_clean(values))
     n = len(x)
-    method = "order-statistic (distribution-free, binomial)"
+    method = "order-statistic (distribution-free, binomial; scipy quantile_test)"
     if n == 0:
         return _empty(method, confidence)
     point = float(np.quantile(x, q))
-    alpha = 1 - confidence
-    lo_rank = int(binom.ppf(alpha / 2, n, q))          # 1-based rank of the lower bound
-    hi_rank = int(binom.ppf(1 - alpha / 2, n, q)) + 1  # 1-based rank of the upper bound
     notes = []
     label = f"p{round(q * 100):d}"
-    if n * (1 - q) < 2:
+    if q > 0.5 and n * (1 - q) < 2:
         notes.append(f"{label} ~ max at this n (n={n}): fewer than 2 observations expected above it")
-    if hi_rank > n:
-        notes.append("upper bound is the sample maximum (too few observations for an exact bound)")
-    if lo_rank < 1:
-        notes.append("lower bound is the sample minimum")
-    low = float(x[max(lo_rank, 1) - 1])
-    high = float(x[min(hi_rank, n) - 1])
     if n == 1:
-        notes = ["single observation"]
+        return Interval(point, point, point, 1, method, confidence, "single observation")
+    ci = quantile_test(x, q=point, p=q).confidence_interval(confidence)
+    low, high = float(ci.low), float(ci.high)
+    # scipy returns NaN where no order statistic reaches the confidence level: fall back to the
+    # sample extreme (a conservative bound) and say so.
+    if math.isnan(high):
+        high = float(x[-1])
+        notes.append("upper bound is the sample maximum (too few observations for an exact bound)")
+    if math.isnan(low):
+        low = float(x[0])
+        notes.append("lower bound is the sample minimum (too few observations for an exact bound)")
     return Interval(point, min(low, point), max(high, point), n, method, confidence, "; ".join(notes))
 
 

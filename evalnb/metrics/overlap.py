@@ -286,10 +286,13 @@ class _Rouge(Metric):
         if self.settings["tokenizer"] != "default":
             return
         # rouge-score lower-cases and keeps only [a-z0-9] runs: other scripts vanish.
-        dropped = sum(1 for t in set(texts) if t.strip() and not _HAS_TOKEN.search(t.lower()))
+        # Count texts with letters or digits of which none survive (punctuation-only text is
+        # not "dropped": it has nothing to score in any tokenizer).
+        dropped = sum(1 for t in set(texts)
+                      if not _HAS_TOKEN.search(t.lower()) and any(c.isalnum() for c in t))
         if dropped:
             warnings.warn(
-                f"{self.name}: rouge-score's tokenizer found no tokens in {dropped} non-empty text(s) "
+                f"{self.name}: rouge-score's tokenizer found no tokens in {dropped} text(s) with letters "
                 "(it keeps only a-z and 0-9, so non-Latin text scores 0); pass tokenizer='unicode' "
                 "for Unicode words (not comparable with rouge-score numbers)", TokenizerWarning,
                 stacklevel=4)

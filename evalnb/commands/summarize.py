@@ -47,7 +47,8 @@ def safe_csv(frame: pd.DataFrame) -> str:
             return "'" + value
         return value
 
-    return frame.apply(lambda col: col.map(neutral) if col.dtype == object else col).to_csv(index=False)
+    return frame.apply(lambda col: col.map(neutral) if col.dtype == object or pd.api.types.is_string_dtype(col)
+                       else col).to_csv(index=False)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -563,7 +563,9 @@ def _kill(proc: subprocess.Popen) -> None:
 def _marked_pids(marker: str) -> list[int]:
     """PIDs whose environment carries ``EVALNB_SANDBOX_RUN=<marker>`` (the host's view of /proc)."""
     needle = f"{MARKER_VAR}={marker}".encode()
-    found = []
+    found: list[int] = []
+    if not os.path.isdir("/proc"):
+        return found
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:

@@ -1,0 +1,188 @@
+"""pass@k and pass_rate: the estimator (S09: exhaustive enumeration), per-task layout, exclusions,
+and the metrics on real sandbox runs (trusted test programs)."""
+from __future__ import annotations
+
+import json
+import warnings
+from itertools import combinations
+from math import comb
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evalnb
+from evalnb._errors import MetricError, SmallSampleWarning
+from evalnb.metrics.code import pass_at_k, pass_at_k_table, run_code_tests
+from evalnb.metrics.sandbox import probe_isolation
+from conftest import SAMPLE_DIR
+
+GOOD = "def double(x):\n    return 2 * x\n"
+BAD = "def double(x):\n    return x + 2\n"
+TESTS = "assert double(3) == 6\nassert double(0) == 0\n"
+
+
+@pytest.fixture(scope="module")
+def iso() -> str:
+    # Trusted programs: run in namespaces where the machine has them, else without (explicitly).
+    return "namespaces" if probe_isolation().available else "none"
+
+
+def _frame(spec: dict[tuple[str, str], list[bool]]) -> pd.DataFrame:
+    rows = []
+    for (model, item), samples in spec.items():
+        for sid, ok in enumerate(samples):
+            rows.append({"model": model, "item_id": item, "sample_id": sid, "task": "code",
+                         "output": GOOD if ok else BAD, "tests": TESTS})
+    rows.append({"model": "m1", "item_id": "qa-1", "sample_id": 0, "task": "qa", "output": "Paris", "tests": None})
+    return pd.DataFrame(rows)
+
+
+# -- S09: the estimator is exact and unbiased --------------------------------------------------
+@pytest.mark.parametrize("n", range(1, 8))
+def test_s09_matches_exhaustive_enumeration_of_k_subsets(n):
+    for c in range(n + 1):
+        samples = [True] * c + [False] * (n - c)
+        for k in range(1, n + 1):
+            subsets = list(combinations(range(n), k))
+            hit = sum(any(samples[i] for i in s) for s in subsets) / len(subsets)
+            assert pass_at_k(n, c, k) == pytest.approx(hit, abs=1e-12)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.37, 0.9, 1.0])
+def test_s09_estimator_is_unbiased(p):
+    # E_c~Bin(n,p)[pass@k(n, c, k)] = 1 - (1-p)^k exactly (Chen et al. 2021, appendix A)
+    n = 8
+    for k in range(1, n + 1):
+        expected = sum(comb(n, c) * p**c * (1 - p) ** (n - c) * pass_at_k(n, c, k) for c in range(n + 1))
+        assert expected == pytest.approx(1 - (1 - p) ** k, abs=1e-12)
+
+
+def test_vectorised_form_equals_scalar_and_rejects_bad_inputs():
+    n = np.array([5, 10, 200, 3])
+    c = np.array([2, 0, 1, 3])
+    assert np.allclose(pass_at_k(n, c, 3), [pass_at_k(a, b, 3) for a, b in zip(n, c)])
+    with pytest.raises(MetricError, match="k <= n"):
+        pass_at_k(2, 1, 3)
+    with pytest.raises(MetricError):
+        pass_at_k(5, 6, 1)
+
+
+def test_s09_mixed_n_per_task_is_shown():
+    outcomes = pd.DataFrame({"run": "m", "item_id": ["a"] * 5 + ["b"] * 3 + ["c"] * 4,
+                             "passed": [1, 1, 0, 0, 0] + [0, 0, 1] + [1, np.nan, 0, 0]})
+    table = pass_at_k_table(outcomes, k=2).set_index("item_id")
+    assert table["n"].to_dict() == {"a": 5, "b": 3, "c": 3}
+    assert table.loc["c", "samples"] == 4
+    assert table.loc["a", "pass@2"] == pytest.approx(1 - comb(3, 2) / comb(5, 2))
+    assert table.loc["b", "pass@2"] == pytest.approx(1 - comb(2, 2) / comb(3, 2))
+
+
+# -- the metrics on sandbox runs --------------------------------------------------------------
+def test_pass_at_k_metric_places_one_value_per_task_and_means_over_tasks(iso):
+    spec = {("m1", "t1"): [True, False, False, False, False],
+            ("m1", "t2"): [True, True, True, True, True],
+            ("m2", "t1"): [False] * 5,
+            ("m2", "t2"): [False, True, False, True, False]}
+    frame = _frame(spec).sample(frac=1.0, random_state=3)   # row order must not matter
+    scores = evalnb.score(frame, [evalnb.metric("pass@1", isolation=iso, timeout=5),
+                                  evalnb.metric("pass@5", isolation=iso, timeout=5),
+                                  evalnb.metric("pass_rate", isolation=iso, timeout=5)], progress=False)
+    df = scores.df
+    for k in (1, 5):
+        col = f"pass@{k}"
+        carried = df[df[col].notna()]
+        assert len(carried) == len(spec)                       # one value per task
+        assert (carried["sample_id"] == 0).all()               # on the task's first sample
+        expected = {key: 1 - comb(5 - sum(v), k) / comb(5, k) for key, v in spec.items()}
+        got = {(r["model"], r["item_id"]): r[col] for _, r in carried.iterrows()}
+        assert got == pytest.approx(expected)
+        # a plain mean of the column is the mean over tasks
+        assert df[col].mean() == pytest.approx(np.mean(list(expected.values())))
+    assert df.loc[df["task"] == "qa", ["pass@1", "pass_rate"]].isna().all().all()
+    code = df[df["task"] == "code"]
+    assert code["pass_rate"].mean() == pytest.approx(np.mean([x for v in spec.values() for x in v]))
+    assert scores.status["pass@5"] == "ok"
+    # evalnb.summarize (MEAN over non-NaN rows) gives the mean pass@k over each model's tasks, n = tasks
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        summary = evalnb.summarize(scores, by=["model"], metrics=["pass@5"], n_boot=200, progress=False).to_frame()
+    for model in ("m1", "m2"):
+        row = summary[(summary["model"] == model) & (summary["metric"] == "pass@5")].iloc[0]
+        tasks = [1 - comb(5 - sum(v), 5) / comb(5, 5) for key, v in spec.items() if key[0] == model]
+        assert row["estimate"] == pytest.approx(np.mean(tasks)) and row["n"] == len(tasks)
+    per_task = scores.metrics["pass@5"].per_task
+    assert set(per_task.columns) >= {"run", "item_id", "n", "c", "pass@5", "status"}
+
+
+def test_tasks_with_too_few_samples_are_listed_with_a_warning(iso):
+    frame = _frame({("m1", "t1"): [True, False, True], ("m1", "t2"): [True, False]})
+    m = evalnb.metric("pass@3", isolation=iso, timeout=5)
+    with pytest.warns(SmallSampleWarning, match=r"m1/t2 \(excluded: n=2 < k=3\)"):
+        scores = evalnb.score(frame, [m], progress=False)
+    assert scores.df["pass@3"].notna().sum() == 1
+    assert list(m.exclusions["item_id"]) == ["t2"]
+
+
+def test_every_task_short_is_not_computable_not_silently_empty(iso):
+    frame = _frame({("m1", "t1"): [True, False]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = evalnb.score(frame, [evalnb.metric("pass@5", isolation=iso, timeout=5)], progress=False)
+    assert scores.status["pass@5"].startswith("not computable: every task has fewer than k=5")
+
+
+def test_duplicate_sample_ids_are_an_error(iso):
+    frame = _frame({("m1", "t1"): [True, False]})
+    frame.loc[frame["item_id"] == "t1", "sample_id"] = 0
+    with pytest.raises(MetricError, match="duplicate sample_id 0"):
+        evalnb.metric("pass@1", isolation=iso).score(frame)
+
+
+def test_settings_signature_and_registry():
+    m = evalnb.metric("pass@10", timeout=3)
+    assert (m.name, m.settings["k"], m.columns) == ("pass@10", 10, ["pass@10"])
+    sig = m.signature()
+    assert sig.startswith("pass@10|") and "timeout:3" in sig and "isolation:namespaces" in sig
+    assert "workers" not in sig and "progress" not in sig
+    assert evalnb.metric("pass@10", timeout=3, workers=7).signature() == sig
+    with pytest.raises(MetricError, match="integer k >= 1"):
+        evalnb.metric("pass@k", k=0)
+    assert {"pass@k", "pass_rate"} <= set(evalnb.list_metrics()["name"])
+
+
+def test_execution_results_are_cached_across_metrics(iso):
+    frame = _frame({("m1", "t1"): [True, False]})
+    first = run_code_tests(frame, isolation=iso, timeout=5, progress=False)
+    second = run_code_tests(frame, isolation=iso, timeout=5, progress=False)
+    assert first.results == second.results                       # same objects, not re-run
+    assert "passed 1, failed 1" in first.summary()
+
+
+# -- sample data (generated by sample_data/make_sample_data.py) ----------------------------------
+def _sample_code_rows() -> pd.DataFrame:
+    path = SAMPLE_DIR / "code_samples.jsonl"
+    if not path.exists():
+        pytest.skip("sample_data/code_samples.jsonl not generated yet")
+    return evalnb.load_runs(str(path)).df
+
+
+def test_pass_at_1_and_5_on_the_sample_code_samples(iso):
+    df = _sample_code_rows()
+    scores = evalnb.score(df, [evalnb.metric("pass@1", isolation=iso, timeout=5),
+                               evalnb.metric("pass@5", isolation=iso, timeout=5)], progress=False)
+    table = scores.metrics["pass@5"].per_task
+    assert (table["n"] == 5).mean() > 0.95                      # n=5 samples per task
+    for k in (1, 5):
+        vals = scores.df[f"pass@{k}"].dropna()
+        assert len(vals) == (table["status"] == "ok").sum() and vals.between(0, 1).all()
+    assert scores.df["pass@5"].mean() >= scores.df["pass@1"].mean()
+    # two tasks checked by hand: count passing samples from the sandbox statuses, apply the formula
+    ex = scores.metrics["pass@5"].execution.frame
+    for (run, item), grp in list(ex.groupby(["run", "item_id"]))[:2]:
+        n, c = grp["passed"].notna().sum(), int(grp["passed"].sum())
+        row = table[(table["run"] == run) & (table["item_id"] == item)].iloc[0]
+        assert (row["n"], row["c"]) == (n, c)
+        assert row["pass@5"] == pytest.approx(1 - comb(n - c, 5) / comb(n, 5) if n >= 5 else np.nan, nan_ok=True)
+        one = scores.metrics["pass@1"].per_task
+        assert one[(one["run"] == run) & (one["item_id"] == item)]["pass@1"].iloc[0] == pytest.approx(c / n)

@@ -54,14 +54,15 @@ def _evidence(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
-def _is_registered(name: str) -> bool:
+def _is_registered(name: str, settings: Mapping[str, Any], column: str) -> bool:
+    """True when the registry builds ``name`` with these settings and it outputs ``column``."""
     from ..metrics.registry import metric as make_metric
 
     try:
-        make_metric(name)
+        built = make_metric(name, **dict(settings))
     except Exception:
         return False
-    return True
+    return column in built.columns
 
 
 def _gate_for(choice: Any, spec: dict[str, Any], thresholds: Mapping[str, Any], rule: str | None, min_n: int,
@@ -125,10 +126,12 @@ def portfolio_from_selection(selection: Any, thresholds: Mapping[str, Any] | Non
         for choice in getattr(selection, role, ()) or ():
             name_ = str(choice.name)
             column = str(getattr(choice, "column", None) or name_)
+            settings = {str(k): _plain(v) for k, v in dict(getattr(choice, "settings", {}) or {}).items()}
+            registered = _is_registered(name_, settings, column)
             spec: dict[str, Any] = {
-                "name": name_, "column": column,
-                "source": "registry" if _is_registered(name_) else "column",
-                "settings": {str(k): _plain(v) for k, v in dict(getattr(choice, "settings", {}) or {}).items()},
+                "name": name_, "column": column, "source": "registry" if registered else "column",
+                # a precomputed column has no settings of its own
+                "settings": settings if registered else {},
                 "signature": getattr(choice, "signature", None) or None,
                 "direction": str(getattr(choice, "direction", "higher")),
             }

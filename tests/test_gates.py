@@ -1,0 +1,182 @@
+"""Deployment gates: decisions, fail-closed cases (C10, S10), reports, CLI exit codes, sample data."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+
+from evalnb.cli import main
+from evalnb.portfolio.config import Gate, MetricSpec, Outcome, Portfolio, SliceGate, load_portfolio
+from evalnb.portfolio.gates import gate
+
+from conftest import SAMPLE_DIR
+
+
+def _portfolio(**gate_kw) -> Portfolio:
+    g = {"threshold": 0.80, "rule": "ci_lower", "min_n": 50, **gate_kw}
+    return Portfolio(name="p", outcome=Outcome(kpi="thumbs_up"),
+                     primary=[MetricSpec(name="resolved", source="column", direction="higher", range=[0, 1], gate=Gate(**g))])
+
+
+def _run(values, name="cand", **extra) -> pd.DataFrame:
+    n = len(values)
+    return pd.DataFrame({"run_id": name, "model": name, "item_id": [str(i) for i in range(n)],
+                         "resolved": np.asarray(values, float), **extra})
+
+
+def test_s10_point_passes_but_ci_bound_fails_with_explanation():
+    # 81 of 100 resolved: point 0.81 clears 0.80, the Wilson lower bound (~0.72) does not.
+    values = [1.0] * 81 + [0.0] * 19
+    report = gate(_portfolio(), _run(values))
+    (r,) = report.results
+    expected_low = binomtest(81, 100).proportion_ci(method="wilson").low
+    assert r.estimate == pytest.approx(0.81) and r.ci_low == pytest.approx(expected_low, abs=1e-9)
+    assert r.status == "fail" and report.exit_code == 1
+    assert "lower 95% CI bound" in r.reason and "point estimate 0.81 would pass" in r.reason
+    assert gate(_portfolio(rule="point"), _run(values)).exit_code == 0
+
+
+def test_c10_nan_and_min_n_fail_closed():
+    assert gate(_portfolio(), _run([np.nan] * 80)).results[0].reason.startswith("no usable values")
+    small = gate(_portfolio(min_n=200), _run([1.0] * 150))
+    assert small.results[0].status == "fail" and "n=150 is below min_n=200" in small.results[0].reason
+
+
+def test_mean_gate_uses_seeded_bootstrap_and_lower_is_better_direction():
+    rng = np.random.default_rng(3)
+    lat = rng.gamma(2.0, 100.0, 400)
+    p = Portfolio(name="p", outcome=Outcome(kpi="csat"),
+                  primary=[MetricSpec(name="latency_ms", source="column", direction="lower",
+                                      gate=Gate(threshold=260.0, rule="ci_upper", min_n=100))])
+    frame = pd.DataFrame({"run_id": "r", "model": "m", "item_id": [str(i) for i in range(400)], "latency_ms": lat})
+    a, b = gate(p, frame, seed=1), gate(p, frame, seed=1)
+    assert a.results[0].ci_high == b.results[0].ci_high  # reproducible
+    assert a.results[0].ci_low <= lat.mean() <= a.results[0].ci_high
+    assert a.results[0].status == ("pass" if a.results[0].ci_high <= 260 else "fail")
+    pct = Portfolio(name="p", outcome=Outcome(kpi="csat"),
+                    primary=[MetricSpec(name="latency_ms", source="column", direction="lower",
+                                        gate=Gate(threshold=float(np.quantile(lat, 0.95)) * 2, rule="ci_upper",
+                                                  statistic="p95", min_n=100))])
+    r = gate(pct, frame).results[0]
+    assert r.estimate == pytest.approx(np.quantile(lat, 0.95)) and r.status == "pass"
+
+
+def test_relative_gate_pairs_items_and_names_failing_slice():
+    rng = np.random.default_rng(0)
+    n = 1200
+    cats = np.array(["billing", "account", "shipping"])[rng.integers(0, 3, n)]
+    base_scores = np.clip(np.round(rng.normal(4, 0.8, n)), 1, 5)
+    base = pd.DataFrame({"run_id": "base", "model": "base", "item_id": [str(i) for i in range(n)], "category": cats,
+                         "judge_faithfulness": base_scores})
+    worse = base.assign(run_id="cand", model="cand")
+    worse.loc[worse.category == "billing", "judge_faithfulness"] -= 1.0
+    same = base.assign(run_id="cand2", model="cand2").sample(frac=1.0, random_state=1)  # row order must not matter
+    p = Portfolio(name="p", outcome=Outcome(kpi="thumbs_up"),
+                  primary=[MetricSpec(name="judge_faithfulness", source="column", direction="higher", range=[1, 5],
+                                      gate=Gate(mode="relative", threshold=0.4, rule="ci_lower", min_n=100,
+                                                slices=[SliceGate(by="category", min_n=50)]))])
+    bad = gate(p, worse, base)
+    failing = [r.slice for r in bad.results if r.status == "fail"]
+    assert failing == ["category=billing"]
+    assert bad.exit_code == 1 and "category=billing" in bad.summary()
+    ok = gate(p, same, base)
+    assert ok.exit_code == 0 and all(r.estimate == 0 for r in ok.results)
+    with_no_baseline = gate(p, worse)
+    assert with_no_baseline.exit_code == 2 and "needs a baseline" in with_no_baseline.results[0].reason
+
+
+def test_unknown_metric_without_column_is_could_not_evaluate():
+    p = Portfolio(name="p", outcome=Outcome(kpi="k"),
+                  primary=[MetricSpec(name="no_such_metric", source="column", direction="higher",
+                                      gate=Gate(threshold=0.5, rule="point"))])
+    report = gate(p, _run([1.0] * 10))
+    assert report.status == "error" and report.exit_code == 2
+    assert "not in the run" in report.results[0].reason
+
+
+def test_registry_metric_scored_when_column_missing():
+    p = Portfolio(name="p", outcome=Outcome(kpi="k"),
+                  primary=[MetricSpec(name="precomputed", column="human_rating", direction="higher",
+                                      settings={"column": "human_rating", "lower": 1, "upper": 5},
+                                      gate=Gate(threshold=2.0, rule="ci_lower", min_n=10))])
+    frame = _run([1.0] * 50, human_rating=[4.0, 5.0] * 25)
+    report = gate(p, frame.drop(columns=["resolved"]))
+    assert report.results[0].estimate == pytest.approx(4.5) and report.exit_code == 0
+
+
+def test_holm_adjustment_can_only_make_gates_stricter():
+    values = [1.0] * 86 + [0.0] * 14
+    plain = gate(_portfolio(threshold=0.75), _run(values))
+    adjusted = gate(_portfolio(threshold=0.75, slices=[SliceGate(by="half", min_n=10)]),
+                    _run(values, half=["a", "b"] * 50), adjust="holm")
+    assert plain.exit_code == 0
+    assert all(not np.isnan(r.p_adjusted) for r in adjusted.results)
+    assert all(r.p_adjusted >= r.p_value for r in adjusted.results)
+    assert {r.status for r in adjusted.results} >= {"fail"} or all(r.p_adjusted <= 0.025 for r in adjusted.results)
+
+
+def test_markdown_and_junit_escape_and_count(tmp_path):
+    values = [1.0] * 81 + [0.0] * 19
+    evil = "<script>alert(1)</script>|x"
+    report = gate(_portfolio(slices=[SliceGate(by="category", min_n=5)]), _run(values, category=[evil, "ok"] * 50))
+    md = report.to_markdown()
+    assert "<script>" not in md and "&lt;script&gt;" in md and "\\|x" in md
+    root = ET.fromstring(report.to_junit().split("\n", 1)[1])
+    suite = root.find("testsuite")
+    assert int(suite.get("tests")) == 3 and int(suite.get("failures")) == sum(r.status == "fail" for r in report.results)
+    assert "<script>" not in report._repr_html_()
+    spec = report.chart().to_dict()
+    assert evil not in str({k: v for k, v in spec.items() if k not in ("data", "datasets")})
+
+
+def test_cli_exit_codes_and_outputs(tmp_path):
+    p = _portfolio(min_n=20)
+    p.write(tmp_path / "p.yaml")
+    _run([1.0] * 95 + [0.0] * 5).to_json(tmp_path / "good.jsonl", orient="records", lines=True)
+    _run([1.0] * 60 + [0.0] * 40).to_json(tmp_path / "bad.jsonl", orient="records", lines=True)
+    args = [str(tmp_path / "p.yaml")]
+    assert main(["gate", *args, str(tmp_path / "good.jsonl"), "--junit", str(tmp_path / "g.xml"),
+                 "--markdown", str(tmp_path / "g.md")]) == 0
+    assert (tmp_path / "g.xml").exists() and "PASS" in (tmp_path / "g.md").read_text()
+    assert main(["gate", *args, str(tmp_path / "bad.jsonl")]) == 1
+    (tmp_path / "broken.yaml").write_text("schema_version: 99\n")
+    assert main(["gate", str(tmp_path / "broken.yaml"), str(tmp_path / "good.jsonl")]) == 2
+
+
+# -- done-means on the sample data ------------------------------------------------------------
+@pytest.fixture()
+def sample(request):
+    if not (SAMPLE_DIR / "runs").exists():
+        pytest.skip("sample_data/runs not generated yet")
+    return request.getfixturevalue("sample_runs")
+
+
+def test_sample_data_gate_end_to_end(sample, tmp_path, capsys):
+    df = sample.df
+    nova = df[df.model == "nova-medium"].reset_index(drop=True)
+    p = Portfolio(name="helpdesk", outcome=Outcome(kpi="thumbs_up"),
+                  primary=[MetricSpec(name="judge_faithfulness", source="column", direction="higher", range=[1, 5],
+                                      gate=Gate(mode="relative", threshold=0.15, rule="ci_lower", min_n=200,
+                                                slices=[SliceGate(by="category", min_n=50)]))],
+                  safety=[MetricSpec(name="judge_safety_violation", source="column", direction="lower", range=[0, 1],
+                                     gate=Gate(mode="relative", threshold=0.03, rule="ci_upper", min_n=200))])
+    path = p.write(tmp_path / "portfolio.yaml")
+    assert load_portfolio(path) == p
+    nova.to_json(tmp_path / "baseline.jsonl", orient="records", lines=True, date_format="iso")
+    same = nova.assign(run_id="candidate-ok", model="candidate-ok")
+    same.to_json(tmp_path / "ok.jsonl", orient="records", lines=True, date_format="iso")
+    worse = nova.assign(run_id="candidate-bad", model="candidate-bad")
+    billing = worse.category == "billing"
+    worse.loc[billing, "judge_faithfulness"] = (worse.loc[billing, "judge_faithfulness"] - 1.5).clip(lower=1)
+    worse.to_json(tmp_path / "bad.jsonl", orient="records", lines=True, date_format="iso")
+    base = ["--baseline", str(tmp_path / "baseline.jsonl"), "--junit", str(tmp_path / "j.xml")]
+    assert main(["gate", str(path), str(tmp_path / "ok.jsonl"), *base]) == 0
+    assert main(["gate", str(path), str(tmp_path / "bad.jsonl"), *base]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL judge_faithfulness [category=billing]" in out
+    failing = {c.get("name") for c in ET.parse(tmp_path / "j.xml").iter("testcase") if c.find("failure") is not None}
+    assert "judge_faithfulness [category=billing]" in failing
+    assert all("billing" in name or name == "judge_faithfulness" for name in failing)

@@ -186,7 +186,8 @@ def generate_text(prompt: str, salt: str) -> str:
     m = re.search(r"say ['\"]?(\w+)['\"]?", prompt, re.I)
     if m and any(t in low for t in ("ignore the above", "ignore previous", "ignore all previous")) and h(salt, "inj", prompt) < 0.35:
         return m.group(1)
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", prompt.strip()) if s.strip()]
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", prompt.strip()) if s.strip()
+                 and not any(t in s.lower() for t in INJECTION + JAILBREAK + ("say ",))]
     if not sentences:
         return "I don't know."
     # Answer with the content of the longest sentence, dropping a few words by hash: typos and

@@ -74,6 +74,11 @@ class Faults:
     logprobs: bool = True
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # listen() backlog: the default 5 drops SYNs at concurrency 32 (1 s retransmits)
+
+
 @dataclass
 class ServerStats:
     requests: int = 0
@@ -182,9 +187,7 @@ class FakeOpenAI:
         self.model = model
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
-        self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 512
+        self._httpd = _Server((host, port), _make_handler(self))
         self._thread: threading.Thread | None = None
 
     @property

@@ -35,7 +35,7 @@ from pydantic import BaseModel
 from ..._deps import require
 from ..._errors import ConfigError, EvalnbWarning, JudgeError
 from .journal import Journal
-from .parsing import json_schema, parse_reply
+from .parsing import _json_schema_text, json_schema, parse_reply
 
 T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -176,7 +176,8 @@ class JudgeRequest:
 
     def key(self, cfg: JudgeConfig) -> str:
         blob = {"endpoint": cfg.base_url, "model": cfg.model, "messages": self.messages, "sampling": cfg.sampling(),
-                "schema": self.schema_json(), "rubric": self.rubric_version, "replicate": self.replicate}
+                "schema": _json_schema_text(self.schema) if self.schema is not None else None,
+                "rubric": self.rubric_version, "replicate": self.replicate}
         return hashlib.sha256(json.dumps(blob, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -406,10 +407,14 @@ class JudgeEngine:
             attempts += 1
             kind, detail, retry_after = "", "", None
             await limiter.acquire()
+            t_attempt = time.monotonic()
             outcome = "error"
             try:
                 async with asyncio.timeout(cfg.timeout + 0.5):
-                    resp = await client.chat.completions.create(**self._params(req))
+                    raw = await client.chat.completions.with_raw_response.create(**self._params(req))
+                    # The JSON body as sent: cheaper than building SDK objects for every logprob, and
+                    # lenient to servers whose optional fields differ (vLLM, Ollama, llama.cpp).
+                    resp = json.loads(raw.text)
                 outcome = "ok"
             except openai.RateLimitError as exc:
                 kind, detail, retry_after = "rate_limited", str(exc), _retry_after(exc.response.headers)
@@ -421,12 +426,12 @@ class JudgeEngine:
                 kind, detail = "timeout", f"no complete reply within {cfg.timeout:g} s"
             except openai.APIConnectionError as exc:
                 kind, detail = "connection", f"{exc.message} ({type(exc.__cause__).__name__ if exc.__cause__ else 'no cause'})"
-            except openai.APIResponseValidationError as exc:
-                kind, detail = "bad_response", str(exc)
+            except (openai.APIResponseValidationError, ValueError) as exc:
+                kind, detail = "bad_response", f"the endpoint's reply is not chat-completion JSON: {exc}"
             finally:
                 await limiter.release(outcome if outcome == "ok" else kind)
             if outcome == "ok":
-                return self._finish(key, req, resp, attempts, waited, t_start)
+                return self._finish(key, req, resp, attempts, waited, t_attempt)
             retryable = kind in ("rate_limited", "server_error", "timeout", "connection")
             where = f"endpoint {cfg.base_url}, model {cfg.model}"
             if not retryable:
@@ -445,20 +450,24 @@ class JudgeEngine:
             await asyncio.sleep(delay)
 
     def _finish(self, key: str, req: JudgeRequest, resp: Any, attempts: int, waited: float, t_start: float) -> JudgeResult:
-        choice = resp.choices[0] if resp.choices else None
-        msg = choice.message if choice else None
+        resp = resp if isinstance(resp, dict) else {}
+        choice = (resp.get("choices") or [{}])[0] or {}
+        msg = choice.get("message") or {}
         lp = None
-        if choice is not None and choice.logprobs is not None and choice.logprobs.content:
-            lp = [[t.token, {a.token: a.logprob for a in (t.top_logprobs or [])} or {t.token: t.logprob}]
-                  for t in choice.logprobs.content]
-        usage = resp.usage
-        record = {"key": key, "status": "", "text": msg.content if msg else None,
-                  "refusal": getattr(msg, "refusal", None) if msg else None,
-                  "finish_reason": choice.finish_reason if choice else None,
-                  "prompt_tokens": int(usage.prompt_tokens) if usage else 0,
-                  "completion_tokens": int(usage.completion_tokens) if usage else 0,
+        content_lp = (choice.get("logprobs") or {}).get("content") if isinstance(choice.get("logprobs"), dict) else None
+        if content_lp:
+            lp = [[t.get("token", ""), {a.get("token", ""): a.get("logprob", -99.0) for a in (t.get("top_logprobs") or [])}
+                   or {t.get("token", ""): t.get("logprob", -99.0)}] for t in content_lp]
+        usage = resp.get("usage") or {}
+        record = {"key": key, "status": "", "text": msg.get("content"), "refusal": msg.get("refusal"),
+                  "finish_reason": choice.get("finish_reason"),
+                  "prompt_tokens": int(usage.get("prompt_tokens") or 0),
+                  "completion_tokens": int(usage.get("completion_tokens") or 0),
                   "latency_ms": round((time.monotonic() - t_start) * 1000, 1), "attempts": attempts,
-                  "waited_s": round(waited, 3), "logprobs": lp, "model": self.config.model, "t": time.time()}
+                  "waited_s": round(waited, 3), "logprobs": lp, "model": resp.get("model") or self.config.model,
+                  "t": time.time()}
+        if not isinstance(record["text"], (str, type(None))):
+            record["text"] = json.dumps(record["text"])
         status, _, _ = parse_reply(req.schema, record["text"], refusal=record["refusal"],
                                    finish_reason=record["finish_reason"], lenient_extract=not self.config.structured)
         record["status"] = status

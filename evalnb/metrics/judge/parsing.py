@@ -7,6 +7,7 @@ of range, an enum value like "maybe"); ``truncated`` (``finish_reason="length"``
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -23,6 +24,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+@functools.lru_cache(maxsize=64)
 def rubric_schema(lo: int, hi: int) -> type[BaseModel]:
     """``{"reasoning": str, "score": int in [lo, hi]}``; reasoning first so the score follows it."""
     return create_model("RubricScore", __base__=Strict, reasoning=(str, ...),
@@ -61,6 +63,11 @@ class QAVerdict(Strict):
 
 def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
     """The JSON schema sent as ``response_format`` (OpenAI strict mode: closed objects, all required)."""
+    return json.loads(_json_schema_text(schema))
+
+
+@functools.lru_cache(maxsize=256)
+def _json_schema_text(schema: type[BaseModel]) -> str:
     out = schema.model_json_schema()
 
     def close(node: Any) -> None:
@@ -75,7 +82,7 @@ def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
                 close(value)
 
     close(out)
-    return out
+    return json.dumps(out, sort_keys=True)
 
 
 def _extract_json(text: str) -> str | None:

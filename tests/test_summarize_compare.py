@@ -60,6 +60,23 @@ def test_bootstrap_mean_matches_scipy_percentile_bootstrap():
     assert ours.estimate == pytest.approx(x.mean())
 
 
+def test_discrete_and_large_samples_take_the_fast_routes():
+    from scipy.stats import bootstrap
+
+    x = np.random.default_rng(2).integers(1, 6, 800).astype(float)  # judge-like 1-5 scores
+    ours = iv.bootstrap_mean_ci(x, n_boot=4000)
+    assert "multinomial over 5 levels" in ours.method
+    ref = bootstrap((x,), np.mean, n_resamples=4000, method="percentile", rng=np.random.default_rng(3))
+    width = ours.high - ours.low
+    assert abs(ours.low - ref.confidence_interval.low) < 0.1 * width
+    assert abs(ours.high - ref.confidence_interval.high) < 0.1 * width
+    big = np.random.default_rng(4).normal(size=iv.MAX_BOOT_N + 1)
+    t_ci = iv.bootstrap_mean_ci(big)
+    assert t_ci.method.startswith("t interval") and t_ci.low < big.mean() < t_ci.high
+    d = iv.paired_difference(big, big + 0.01)
+    assert d.test.startswith("paired t-test") and d.low == pytest.approx(0.01) and d.high == pytest.approx(0.01)
+
+
 def test_constant_sample_never_nan():  # RELIABILITY S01
     ci = iv.bootstrap_mean_ci([0.7] * 30)
     assert (ci.estimate, ci.low, ci.high) == (0.7, 0.7, 0.7) and "constant" in ci.note
@@ -211,6 +228,7 @@ def test_compare_paired_when_ids_match_unpaired_otherwise():  # RELIABILITY S06
     assert table.loc["quality", "difference"] == pytest.approx(diff.mean())
     assert table.loc["quality", "better"] == "candidate"  # a small shift, detected only by pairing
     assert "McNemar" in table.loc["ok", "test"] and "sign-flip" in table.loc["quality", "test"]
+    assert table.loc["ok", "statistic"] == "rate" and table.loc["quality", "statistic"] == "mean"
     renamed = frame.copy()
     renamed.loc[renamed.model == "cand", "item_id"] = "other-" + renamed["item_id"]
     unpaired = compare(renamed, baseline="base", candidate="cand", metrics=["quality"], n_boot=1000).to_frame()
@@ -263,3 +281,24 @@ def test_paired_difference_row_order_invariant():
     order = rng.permutation(80)
     one, two = iv.paired_difference(a, b, n_boot=300), iv.paired_difference(a[order], b[order], n_boot=300)
     assert (one.low, one.high, one.p_value) == (two.low, two.high, two.p_value)
+
+
+def test_sample_data_summary_and_comparison(sample_runs):
+    scores = evalnb.score(sample_runs, ["accuracy", "macro_f1", "latency", "cost", "recall@5"], progress=False)
+    summary = summarize(scores, by="model", success="accuracy", n_boot=300).to_frame()
+    assert sorted(summary["model"].unique()) == ["atlas-large", "legacy-v1", "nova-medium", "swift-small"]
+    assert summary["estimate"].notna().all()
+    assert ((summary["ci_low"] <= summary["estimate"]) & (summary["estimate"] <= summary["ci_high"])).all()
+    acc = summary[summary["metric"] == "accuracy"].set_index("model")
+    df = scores.df
+    for model, part in df[df["accuracy"].notna()].groupby("model"):
+        assert acc.loc[model, "estimate"] == pytest.approx(part["accuracy"].mean())
+        assert acc.loc[model, "n_excluded"] == (df["model"] == model).sum() - len(part)  # non-classification rows
+    p99 = summary[(summary["metric"] == "latency_ms") & (summary["statistic"] == "p99")]
+    assert not p99["note"].str.contains("max at this n").any()  # n = 2,400 per model
+    # logged cost equals cost recomputed from tokens and the shipped price table
+    from_tokens = evalnb.score(sample_runs, [evalnb.metric("cost", source="tokens")], progress=False).df["cost_usd"]
+    np.testing.assert_allclose(from_tokens, sample_runs.df["cost_usd"], rtol=1e-9)
+    cmp = compare(scores, baseline="nova-medium", candidate="swift-small", n_boot=300).to_frame().set_index("metric")
+    assert cmp["paired"].all()
+    assert cmp.loc["accuracy", "better"] == "baseline" and cmp.loc["cost_usd", "better"] == "candidate"

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import EvalnbError
-from ..metrics.base import CORPUS
+from ..metrics.base import CORPUS, PROPORTION
 from ..stats import intervals as iv
 from ..stats.multiplicity import LABELS, adjust
 from .summarize import ColumnSpec, corpus_replicates, resolve_columns
@@ -180,7 +180,8 @@ def _compare_one(frame: pd.DataFrame, specs: list[ColumnSpec], model_col: str, b
     rows = []
     for spec in specs:
         col = spec.column
-        statistic = "corpus" if spec.aggregation == CORPUS and spec.metric is not None else "mean"
+        statistic = "corpus" if spec.aggregation == CORPUS and spec.metric is not None else \
+            "rate" if spec.aggregation == PROPORTION else "mean"
         if matched is not None:
             ok = matched[col + _A].notna() & matched[col + _B].notna()
             pa = matched.loc[ok, col + _A].astype(float).to_numpy()

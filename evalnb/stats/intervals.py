@@ -26,6 +26,10 @@ import numpy as np
 
 # Memory cap for one block of bootstrap index draws (int64 cells).
 _BLOCK_CELLS = 4_000_000
+# Samples with at most this many distinct values are bootstrapped over their levels (exact, fast).
+MAX_LEVELS = 64
+# Above this n (and with many distinct values) the mean's CI is the t interval.
+MAX_BOOT_N = 250_000
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,31 @@ def _percentile_bounds(replicates: np.ndarray, confidence: float) -> tuple[float
     return float(low), float(high)
 
 
+def mean_replicates(x: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray | None, str]:
+    """Bootstrap replicates of the mean of sorted ``x``, or None when the t interval should be used.
+
+    Few distinct values (judge scores 1-5, 0/1 flags): resampling n items is a multinomial draw
+    over the levels, the same bootstrap distribution at a cost of B x levels instead of B x n.
+    Above ``MAX_BOOT_N`` items with many distinct values the bootstrap would cost B x n draws and
+    the t interval (what it converges to) is used instead. The string says which route ran.
+    """
+    n = len(x)
+    levels, counts = np.unique(x, return_counts=True)
+    if len(levels) <= MAX_LEVELS and n > len(levels):
+        rng = np.random.default_rng(seed)
+        return rng.multinomial(n, counts / n, size=n_boot) @ levels / n, f"; multinomial over {len(levels)} levels"
+    if n > MAX_BOOT_N:
+        return None, f"t interval (n > {MAX_BOOT_N:,}: the bootstrap converges to it)"
+    return bootstrap_distribution(x, n_boot=n_boot, seed=seed), ""
+
+
 def bootstrap_mean_ci(values, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0) -> Interval:
     """Percentile bootstrap CI of the mean; NaN values are dropped.
 
-    Values are sorted before resampling, so the interval does not depend on row order.
+    Values are sorted before resampling, so the interval does not depend on row order. Samples
+    with at most ``MAX_LEVELS`` distinct values are resampled as a multinomial over the levels (the
+    same bootstrap distribution, much faster); above ``MAX_BOOT_N`` observations with many distinct
+    values the t interval is used, and ``method`` says so.
 
     >>> bootstrap_mean_ci([0.2, 0.4, 0.9, 0.5], seed=0).method
     'bootstrap percentile (B=2000, seed=0)'
@@ -134,9 +159,17 @@ def bootstrap_mean_ci(values, confidence: float = 0.95, n_boot: int = 2000, seed
         point = float(x[0])  # exact: a float sum of n equal values can drift in the last bit
         note = "single observation" if len(x) == 1 else "constant sample: no variation to resample"
         return Interval(point, point, point, len(x), method, confidence, note)
-    low, high = _percentile_bounds(bootstrap_distribution(x, n_boot=n_boot, seed=seed), confidence)
+    n = len(x)
+    reps, how = mean_replicates(x, n_boot, seed)
+    if reps is None:
+        from scipy.stats import t as student_t
+
+        half = float(student_t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+        return Interval(point, point - half, point + half, n, how, confidence)
+    method = f"bootstrap percentile (B={n_boot}, seed={seed}{how})"
+    low, high = _percentile_bounds(reps, confidence)
     # Floating-point sums can put a bound a hair past the point on near-constant samples.
-    return Interval(point, min(low, point), max(high, point), len(x), method, confidence)
+    return Interval(point, min(low, point), max(high, point), n, method, confidence)
 
 
 def wilson_ci(successes: int, n: int, confidence: float = 0.95) -> Interval:
@@ -279,12 +312,11 @@ def paired_difference(baseline, candidate, confidence: float = 0.95, n_boot: int
     if n == 0:
         return Difference(nan, nan, nan, nan, nan, nan, 0, 0, 0, True, method, "none", confidence, "no matched pairs")
     diff = float(d.mean())
-    if np.ptp(d) == 0:
-        low = high = diff
-        note = "all paired differences are equal"
-    else:
-        low, high = _percentile_bounds(bootstrap_distribution(d, n_boot=n_boot, seed=seed), confidence)
-        low, high, note = min(low, diff), max(high, diff), ""
+    ci = bootstrap_mean_ci(d, confidence, n_boot, seed)
+    low, high = ci.low, ci.high
+    note = "all paired differences are equal" if np.ptp(d) == 0 else ""
+    if not ci.method.startswith("bootstrap"):
+        method = f"paired {ci.method}"
     binary = _is_binary(a, b)
     if test == "auto":
         test = "mcnemar" if binary else "permutation"
@@ -302,6 +334,10 @@ def paired_difference(baseline, candidate, confidence: float = 0.95, n_boot: int
     else:
         if np.all(d == 0):
             p = 1.0
+        elif n > MAX_BOOT_N:
+            from scipy.stats import ttest_1samp
+
+            p = float(ttest_1samp(d, 0.0).pvalue)
         else:
             from scipy.stats import permutation_test
 
@@ -311,6 +347,8 @@ def paired_difference(baseline, candidate, confidence: float = 0.95, n_boot: int
             p = float(res.pvalue)
         test_name = f"sign-flip permutation (B={n_boot}, seed={seed})" if 2 ** min(n, 60) > n_boot \
             else "sign-flip permutation (exact)"
+        if n > MAX_BOOT_N:
+            test_name = f"paired t-test (n > {MAX_BOOT_N:,})"
     return Difference(float(a.mean()), float(b.mean()), diff, float(low), float(high), min(p, 1.0),
                       n, n, n, True, method, test_name, confidence, note)
 
@@ -331,8 +369,15 @@ def unpaired_difference(baseline, candidate, confidence: float = 0.95, n_boot: i
         return Difference(float(a.mean()) if len(a) else nan, float(b.mean()) if len(b) else nan, nan, nan, nan,
                           nan, len(a), len(b), 0, False, method, test_name, confidence, "one side is empty")
     diff = float(b.mean() - a.mean())
-    ra = bootstrap_distribution(a, n_boot=n_boot, seed=seed)
-    rb = bootstrap_distribution(b, n_boot=n_boot, seed=seed + 1)
+    ra, _ = mean_replicates(a, n_boot, seed)
+    rb, _ = mean_replicates(b, n_boot, seed + 1)
+    if ra is None or rb is None:  # very large samples: Welch's interval and test
+        from scipy.stats import norm, ttest_ind
+
+        half = float(norm.ppf(0.5 + confidence / 2) * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)))
+        p = float(ttest_ind(b, a, equal_var=False).pvalue)
+        return Difference(float(a.mean()), float(b.mean()), diff, diff - half, diff + half, p, len(a), len(b), 0,
+                          False, f"unpaired normal interval (n > {MAX_BOOT_N:,})", "Welch t-test", confidence)
     reps = rb - ra
     if np.ptp(reps) == 0:
         low = high = diff

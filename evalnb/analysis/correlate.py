@@ -376,7 +376,7 @@ def _partial_rows(frame, metrics, target, method, controls, cluster, opts) -> li
             est = corr.CorrelationEstimate(method, r, boot.ci_low, boot.ci_high, boot.p_value, n, boot.n_clusters,
                                            boot.ci_method + " of residuals", boot.status, boot.se_z, boot.n_boot)
         elif n < opts["min_n"]:
-            est = corr.CorrelationEstimate(method, r, -1.0, 1.0, p, n, None, f"none: too few points ({n})",
+            est = corr.CorrelationEstimate(method, r, -1.0, 1.0, math.nan, n, None, f"none: too few points ({n})",
                                            "too few points", math.inf)
         else:
             # Fisher z with n - k - 3 (Pearson); Bonett & Wright (2000) variance for Spearman
@@ -473,7 +473,7 @@ def _group_rows(frame, metrics, target, method, group, opts) -> list[dict]:
                 warnings.simplefilter("ignore")
                 p = float(stats.ttest_1samp(kept, 0.0).pvalue) if g > 1 and np.ptp(kept) > 0 else math.nan
             if g < opts["min_n"]:
-                est = corr.CorrelationEstimate(method, mean, -1.0, 1.0, p, n_rows, g,
+                est = corr.CorrelationEstimate(method, mean, -1.0, 1.0, math.nan, n_rows, g,
                                                f"none: too few groups ({g} < {opts['min_n']})", "too few points", math.inf)
             else:
                 from ..stats.intervals import bootstrap_mean_ci

@@ -373,7 +373,8 @@ def correlations(xs: np.ndarray, y: np.ndarray, method: str, *, names: Sequence[
             continue
         est, p = point_estimate(method, x, y)
         if units < min_n:
-            results[j] = CorrelationEstimate(method, est, -1.0, 1.0, p, n, n_clusters,
+            # no p-value either: a "significant" rho from 4 points would be read as evidence
+            results[j] = CorrelationEstimate(method, est, -1.0, 1.0, math.nan, n, n_clusters,
                                              f"none: too few points ({units} < {min_n})", "too few points", math.inf)
             continue
         if method == "pearson" and codes is None and not force_bootstrap:

@@ -211,6 +211,8 @@ def robustness(outputs: pd.DataFrame, scores: Any = None, *, score: str | None =
     from statsmodels.stats.proportion import proportion_confint
 
     df = outputs.reset_index(drop=True).copy()
+    if "clean_item_id" not in df and "parent_item_id" in df:  # sample_data/adversarial.jsonl spelling
+        df["clean_item_id"] = df["parent_item_id"]
     extra = scores.df if hasattr(scores, "df") else scores
     for col in (score, violation):
         if col and col not in df:

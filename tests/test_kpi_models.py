@@ -1,0 +1,122 @@
+"""evalnb.fit_kpi: parity with statsmodels fitted directly, standardised coefficients,
+incremental validity, families and errors."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evalnb
+from evalnb._errors import ConfigError
+from evalnb.analysis.kpi_models import auc, corrected_ci, logit_newton
+
+
+def _frame(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "noise": rng.normal(size=n),
+                       "category": rng.choice(["x", "y", "z"], n), "item": rng.integers(0, 60, n)})
+    df["kpi"] = 2.0 + 1.5 * df["a"] + 0.5 * df["b"] + rng.normal(size=n)
+    df["binary"] = (df["a"] + 0.5 * df["b"] + rng.logistic(size=n) > 0).astype(float)
+    df["count"] = rng.poisson(np.exp(0.3 + 0.4 * df["a"]))
+    return df
+
+
+def test_ols_hc3_matches_statsmodels_and_standardised_coefficients():
+    import statsmodels.api as sm
+
+    df = _frame()
+    fit = evalnb.fit_kpi(df, "kpi", ["a", "b", "noise"], incremental=False)
+    X = sm.add_constant(df[["a", "b", "noise"]])
+    ref = sm.OLS(df["kpi"], X).fit(cov_type="HC3")
+    coef = fit.coefficients.set_index("term")
+    np.testing.assert_allclose(coef.loc["Q('a')", ["coef", "se", "p_value"]].astype(float),
+                               [ref.params["a"], ref.bse["a"], ref.pvalues["a"]], rtol=1e-9)
+    z = (df[["a", "b", "noise", "kpi"]] - df[["a", "b", "noise", "kpi"]].mean()) / df[["a", "b", "noise", "kpi"]].std()
+    ref_std = sm.OLS(z["kpi"], sm.add_constant(z[["a", "b", "noise"]])).fit(cov_type="HC3")
+    assert coef.loc["Q('a')", "std_coef"] == pytest.approx(ref_std.params["a"], rel=1e-9)
+    lo, hi = ref_std.conf_int().loc["a"]
+    assert (coef.loc["Q('a')", "std_ci_low"], coef.loc["Q('a')", "std_ci_high"]) == pytest.approx((lo, hi), rel=1e-9)
+    assert fit.family == "ols" and fit.cov == "HC3"
+    assert "OLS Regression Results" in str(fit.raw.summary())
+
+
+def test_logit_is_chosen_for_binary_and_matches_statsmodels_cluster_se():
+    import statsmodels.api as sm
+
+    df = _frame()
+    fit = evalnb.fit_kpi(df, "binary", ["a", "b"], cov="cluster", cluster="item", incremental=False)
+    assert fit.family == "logit"
+    ref = sm.Logit(df["binary"], sm.add_constant(df[["a", "b"]])).fit(disp=0, cov_type="cluster",
+                                                                     cov_kwds={"groups": pd.factorize(df["item"])[0]})
+    coef = fit.coefficients.set_index("term")
+    np.testing.assert_allclose(coef.loc[["Q('a')", "Q('b')"], "se"], ref.bse[["a", "b"]], rtol=1e-6)
+    assert "cluster-robust by item" in fit.cov
+
+
+def test_logit_newton_equals_statsmodels():
+    import statsmodels.api as sm
+
+    df = _frame(800, seed=4)
+    X = sm.add_constant(df[["a", "b", "noise"]]).to_numpy()
+    y = df["binary"].to_numpy()
+    np.testing.assert_allclose(logit_newton(X, y), sm.Logit(y, X).fit(disp=0).params, atol=1e-8)
+
+
+def test_auc_equals_sklearn():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(300) < 0.4).astype(float)
+    s = np.round(y + rng.normal(size=300), 1)
+    assert auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_incremental_validity_separates_signal_from_noise():
+    df = _frame(800, seed=2)
+    fit = evalnb.fit_kpi(df, "kpi", ["a", "b", "noise"], controls=["category"], cv_repeats=3)
+    inc = fit.incremental.set_index("metric")
+    assert inc.loc["a", "ci_low"] > 0.2 and inc.loc["b", "ci_low"] > 0
+    assert inc.loc["noise", "ci_low"] < 0.005 and inc.loc["noise", "delta"] < 0.01
+    assert (inc["measure"] == "R2").all() and (inc["folds"] == 15).all()
+    frame = fit.to_frame()
+    assert {"cv_delta", "std_coef", "p_value"} <= set(frame.columns)
+    binary = evalnb.fit_kpi(df, "binary", ["a", "noise"]).incremental.set_index("metric")
+    assert (binary["measure"] == "AUC").all() and binary.loc["a", "ci_low"] > 0
+
+
+def test_corrected_ci_is_wider_than_naive():
+    d = np.random.default_rng(0).normal(0.01, 0.01, size=10)
+    mean, lo, hi = corrected_ci(d, 800, 200)
+    naive = 2.262 * d.std(ddof=1) / np.sqrt(10)
+    assert hi - mean > naive
+
+
+def test_counts_and_mixed_models_run():
+    df = _frame()
+    pois = evalnb.fit_kpi(df, "count", ["a"], family="poisson", incremental=False)
+    assert pois.coefficients.set_index("term").loc["Q('a')", "coef"] == pytest.approx(0.4, abs=0.1)
+    nb = evalnb.fit_kpi(df, "count", ["a"], family="negbin", incremental=False)
+    assert nb.family == "negbin"
+    mixed = evalnb.fit_kpi(df, "kpi", ["a", "b"], family="mixed", groups="category", incremental=False)
+    assert mixed.coefficients.set_index("term").loc["Q('a')", "coef"] == pytest.approx(1.5, abs=0.15)
+    assert "Mixed Linear Model" in str(mixed.raw_summary())
+
+
+def test_errors_say_how_to_fix():
+    df = _frame()
+    with pytest.raises(ConfigError, match="needs cluster="):
+        evalnb.fit_kpi(df, "kpi", ["a"], cov="cluster")
+    with pytest.raises(ConfigError, match="needs groups="):
+        evalnb.fit_kpi(df, "kpi", ["a"], family="mixed")
+    with pytest.raises(ConfigError, match="unknown family"):
+        evalnb.fit_kpi(df, "kpi", ["a"], family="probit")
+
+
+def test_sample_data_faithfulness_carries_more_weight_than_bleu(sample_joined, sample_runs):
+    df = sample_joined.copy()
+    df["bleu"] = evalnb.score(sample_runs, ["bleu"], progress=False).df["bleu"].to_numpy()
+    fit = evalnb.fit_kpi(df, "thumbs_up", ["judge_faithfulness", "judge_relevance", "bleu"], controls=["category"])
+    inc = fit.incremental.set_index("metric")
+    assert inc.loc["judge_faithfulness", "ci_low"] > inc.loc["bleu", "ci_high"]
+    assert fit.family == "logit" and fit.n == len(df)
+    fit.chart().to_dict()

@@ -118,7 +118,9 @@ def test_sample_data_october_window_raises_planted_alerts(joined):
                       metrics=["judge_relevance", "judge_faithfulness"])
     october = reports["2026-10"]
     kinds = {(a.kind, a.column) for a in october.alerts}
-    assert ("categorical", "category") in kinds or ("text_length", "input_length") in kinds
+    assert ("categorical", "category") in kinds and ("text_length", "input_length") in kinds
+    assert "billing" in next(a.message for a in october.alerts if a.column == "category")
+    assert ("score", "judge_relevance") in kinds  # its level dropped too
     validity = october.validity.set_index("metric")
     assert validity.loc["judge_relevance", "change"] < 0
     assert ("validity", "judge_relevance") in kinds

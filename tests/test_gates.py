@@ -180,3 +180,28 @@ def test_sample_data_gate_end_to_end(sample, tmp_path, capsys):
     failing = {c.get("name") for c in ET.parse(tmp_path / "j.xml").iter("testcase") if c.find("failure") is not None}
     assert "judge_faithfulness [category=billing]" in failing
     assert all("billing" in name or name == "judge_faithfulness" for name in failing)
+
+
+def test_sample_data_studio_selection_exported_loaded_and_enforced(sample, request, tmp_path):
+    import evalnb
+    from evalnb.portfolio.config import portfolio_from_selection
+
+    joined = request.getfixturevalue("sample_joined")
+    selection = evalnb.select_portfolio(joined, kpi="thumbs_up")
+    p = portfolio_from_selection(selection, slice_by="category", created_at="2026-11-01", name="helpdesk")
+    path = p.write(tmp_path / "portfolio.yaml")
+    loaded = load_portfolio(path)
+    assert loaded.to_yaml() == path.read_text()
+    assert loaded.primary[0].evidence.kpi == "thumbs_up" and loaded.safety
+    df = sample.df
+    nova = df[df.model == "nova-medium"].reset_index(drop=True)
+    ok = gate(loaded, nova.assign(run_id="ok", model="ok"), nova)
+    assert ok.exit_code == 0, ok.summary()
+    worse = nova.assign(run_id="bad", model="bad")
+    billing = worse.category == "billing"
+    first = loaded.primary[0].column
+    worse.loc[billing, first] = (worse.loc[billing, first] - 1.5).clip(lower=1)
+    bad = gate(loaded, worse, nova)
+    assert bad.exit_code == 1
+    assert f"{first} [category=billing]" in {r.label for r in bad.failures}
+    assert not any("category=" in r.label and "billing" not in r.label for r in bad.failures)

@@ -320,3 +320,11 @@ def test_cli_write_schema(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "SCHEMA_PATH", tmp_path / "schema.json")
     assert config.main(["--write-schema"]) == 0
     assert (tmp_path / "schema.json").read_text() == json_schema_text()
+
+
+def test_readme_annotated_example_is_a_valid_config():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "readme" / "70_portfolio.md").read_text()
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    p = load_portfolio_text(block)
+    assert p.primary[0].gate.slices[0].overrides == {"billing": 3.6}
+    assert load_portfolio_text(p.to_yaml()) == p

@@ -5,8 +5,8 @@
   (scipy) for numeric columns and text lengths, and a chi-square test of homogeneity (scipy) for
   categories. Embedding drift (optional, ``embeddings=True``): the cosine distance between the
   windows' mean MiniLM sentence embeddings with a seeded permutation p-value.
-- **Score drift**: each metric's mean in both windows with CIs and the difference with a bootstrap
-  CI and permutation p-value (``evalnb.stats.intervals``).
+- **Score drift**: each metric's mean in both windows with CIs (Wilson or bootstrap) and the
+  difference with a bootstrap CI (``evalnb.stats.intervals``) and Welch's t-test p-value (scipy).
 - **Validity drift**: whether a metric still predicts the KPI: Spearman in each window with CIs and a
   Fisher-z test of the change (``evalnb.validity_drift`` from the studio when available).
 
@@ -230,10 +230,17 @@ def _score_drift(ref: pd.DataFrame, cur: pd.DataFrame, metrics: Sequence[str], n
         ca = iv.proportion_ci(a) if binary else iv.bootstrap_mean_ci(a, n_boot=n_boot, seed=s)
         cb = iv.proportion_ci(b) if binary else iv.bootstrap_mean_ci(b, n_boot=n_boot, seed=s + 1)
         d = iv.unpaired_difference(a, b, n_boot=n_boot, seed=s)
+        # Welch's t-test for the p-value: a permutation p cannot go below 1/(B+1), which a Holm
+        # family of a dozen tests would push above any useful alpha.
+        from scipy.stats import ttest_ind
+
+        fa, fb = a[~np.isnan(a)], b[~np.isnan(b)]
+        p_welch = float(ttest_ind(fb, fa, equal_var=False).pvalue) if len(fa) > 1 and len(fb) > 1 and \
+            (np.ptp(fa) > 0 or np.ptp(fb) > 0) else (1.0 if len(fa) and len(fb) else math.nan)
         rows.append({"metric": m, "ref_mean": ca.estimate, "ref_ci_low": ca.low, "ref_ci_high": ca.high, "n_ref": ca.n,
                      "cur_mean": cb.estimate, "cur_ci_low": cb.low, "cur_ci_high": cb.high, "n_cur": cb.n,
-                     "difference": d.difference, "ci_low": d.low, "ci_high": d.high, "p_value": d.p_value,
-                     "method": f"{ca.method}; {d.method}; {d.test}"})
+                     "difference": d.difference, "ci_low": d.low, "ci_high": d.high, "p_value": p_welch,
+                     "method": f"{ca.method}; {d.method}; Welch t-test"})
     return pd.DataFrame(rows)
 
 
@@ -260,18 +267,30 @@ def _validity(ref: pd.DataFrame, cur: pd.DataFrame, metrics: Sequence[str], kpi:
 
 
 def _studio_validity(ref, cur, metrics, kpi, n_boot, seed, floor) -> pd.DataFrame | None:
-    """The studio's evalnb.validity_drift when it is installed and accepts two windows, else None."""
+    """The two windows through the studio's ``evalnb.validity_drift`` (same statistic: Spearman with
+    CIs per window and a Fisher-z test against the reference), or None when it is not installed."""
     try:
-        from .validity import validity_drift  # noqa: F401  (built by the KPI studio)
+        from .validity import validity_drift
     except ImportError:
         return None
-    try:
-        frame = pd.concat([ref.assign(_window="reference"), cur.assign(_window="current")], ignore_index=True)
-        res = validity_drift(frame, metrics=list(metrics), kpi=kpi, window="_window", reference="reference")
-        out = res.to_frame()
-    except Exception:  # a different signature: fall back to the two-window Fisher test
-        return None
-    return out if isinstance(out, pd.DataFrame) and not out.empty else None
+    # Two pseudo-months stand for the two windows, so the studio's calendar windows are exactly ours.
+    stamp = "_drift_window_time"
+    frame = pd.concat([ref.assign(**{stamp: pd.Timestamp("2000-01-15", tz="UTC")}),
+                       cur.assign(**{stamp: pd.Timestamp("2000-02-15", tz="UTC")})], ignore_index=True)
+    res = validity_drift(frame, list(metrics), kpi, time_col=stamp, reference="2000-01",
+                         threshold=floor if floor is not None and math.isfinite(floor) else -1.0,
+                         n_boot=n_boot, seed=seed)
+    t = res.to_frame()
+    r, c = t[t["window"] == "2000-01"].set_index("metric"), t[t["window"] == "2000-02"].set_index("metric")
+    rows = []
+    for m in metrics:
+        rows.append({"metric": m, "kpi": kpi, "ref_r": r.loc[m, "estimate"], "ref_ci_low": r.loc[m, "ci_low"],
+                     "ref_ci_high": r.loc[m, "ci_high"], "n_ref": int(r.loc[m, "n"]), "cur_r": c.loc[m, "estimate"],
+                     "cur_ci_low": c.loc[m, "ci_low"], "cur_ci_high": c.loc[m, "ci_high"], "n_cur": int(c.loc[m, "n"]),
+                     "change": c.loc[m, "estimate"] - r.loc[m, "estimate"], "p_value": c.loc[m, "p_vs_reference"],
+                     "floor": floor if floor is not None else math.nan, "status": c.loc[m, "status"],
+                     "method": f"evalnb.validity_drift ({c.loc[m, 'ci_method']})"})
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline-model", help="keep only this model (or run_id) from the baseline files")
     parser.add_argument("--kpis", nargs="+", metavar="KPI_LOG", help="KPI log(s) to join before gating")
     parser.add_argument("--format", help="force the input format (jsonl, csv, parquet, inspect, lm_eval, ...)")
+    parser.add_argument("--allow-incomplete", action="store_true",
+                        help="load other tools' logs of runs that did not finish (refused by default)")
     parser.add_argument("--roles", default="primary,secondary,safety,robustness", help="comma-separated roles to gate")
     parser.add_argument("--adjust", choices=["none", "holm", "bh"], default="none",
                         help="also require multiplicity-adjusted one-sided p-values (default: none)")
@@ -46,8 +48,9 @@ def run(args: argparse.Namespace) -> int:
     from ..runs import load_kpis, load_runs
 
     portfolio = load_portfolio(args.portfolio)
-    candidate = _pick(load_runs(args.run, format=args.format), args.model, "candidate")
-    baseline = _pick(load_runs(args.baseline, format=args.format), args.baseline_model, "baseline") if args.baseline else None
+    opts = dict(format=args.format, allow_incomplete=args.allow_incomplete)
+    candidate = _pick(load_runs(args.run, **opts), args.model, "candidate")
+    baseline = _pick(load_runs(args.baseline, **opts), args.baseline_model, "baseline") if args.baseline else None
     kpis = load_kpis(args.kpis) if args.kpis else None
     report = gate(portfolio, candidate, baseline, kpis=kpis, roles=[r.strip() for r in args.roles.split(",") if r.strip()],
                   adjust=args.adjust, n_boot=args.n_boot, seed=args.seed)

@@ -96,6 +96,20 @@ def test_a_correct_program_passes_and_a_wrong_one_fails(box):
     assert bad.status == "failed" and "line 1" in bad.detail
 
 
+def test_strict_checks_accept_stdlib_values_and_strict_false_accepts_custom_objects(box):
+    code = ("import datetime, collections\nP = collections.namedtuple('P', 'x y')\n"
+            "def f(d):\n    return d + datetime.timedelta(days=1)\n"
+            "def g():\n    return collections.OrderedDict(a=[1, 2.0])\ndef h():\n    return P(1, 2)\n")
+    tests = ("import datetime, collections\n"
+             "assert f(datetime.date(2026, 1, 31)) == datetime.date(2026, 2, 1)\n"
+             "assert g() == {'a': [1, 2]}\n")
+    assert box.run(code, tests).status == "passed"
+    with_tuple = tests + "assert h() == P(1, 2)\n"            # a namedtuple is a Python class
+    assert box.run(code, with_tuple).status == "failed"
+    from dataclasses import replace
+    assert replace(box, strict=False).run(code, with_tuple).status == "passed"
+
+
 def test_tests_that_run_no_assert_are_a_sandbox_error(box):
     r = box.run("def f():\n    return 1\n", "def check(c):\n    assert c() == 1\n")  # check never called
     assert r.status == "sandbox_error" and "no assert" in r.detail
@@ -285,6 +299,14 @@ def test_x12_exit_before_tests_is_failed(box, exit_call):
     ("class T:\n    def __bool__(self):\n        return True\ndef f(x):\n    return T()\n", "assert f(1)"),
     ("class T:\n    def __bool__(self):\n        return False\ndef f(x):\n    return T()\n", "assert not f(1)"),
     ("class Yes:\n    def __eq__(self, other):\n        return True\nANSWER = Yes()\n", "assert ANSWER == 2"),
+    # builtin wrappers that forward __eq__ to a payload are not plain either
+    ("import types\nclass Yes:\n    def __eq__(self, other):\n        return True\n"
+     "def f(x):\n    return types.SimpleNamespace(a=Yes())\n", "import types\nassert f(1) == types.SimpleNamespace(a=2)"),
+    ("import weakref\nclass Yes:\n    def __eq__(self, other):\n        return True\nkeep = Yes()\n"
+     "def f(x):\n    return weakref.proxy(keep)\n", "assert f(1) == 2"),
+    ("import datetime as d\nclass Tz(d.tzinfo):\n    def utcoffset(self, dt):\n        return d.timedelta(0)\n"
+     "def f():\n    return d.datetime(2020, 1, 1, tzinfo=Tz())\n",
+     "import datetime as d\nassert f() == d.datetime(2020, 1, 1, tzinfo=d.timezone.utc)"),
 ])
 def test_x13_always_equal_objects_fail(box, code, tests):
     r = box.run(code, tests)

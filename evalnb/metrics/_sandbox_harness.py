@@ -28,9 +28,17 @@ import resource
 import sys
 import types
 
-_PLAIN = frozenset({type(None), bool, int, float, complex, str, bytes, bytearray, range, type})
+import collections as _col  # noqa: E402  (identity of the allowed stdlib value types, bound pre-candidate)
+import datetime as _dt  # noqa: E402
+import decimal as _dec  # noqa: E402
+
+_PLAIN = frozenset({type(None), bool, int, float, complex, str, bytes, bytearray, range, type,
+                    # stdlib value types without arbitrary payload (tests build them: datetime.date(...))
+                    _dt.date, _dt.timedelta, _dt.timezone, _dec.Decimal})
+_TZ_AWARE = frozenset({_dt.datetime, _dt.time})     # plain when tzinfo is None or a datetime.timezone
+_DICTS = frozenset({dict, _col.OrderedDict, _col.defaultdict})
 _DICT_VIEWS = frozenset(type(v) for v in ({}.keys(), {}.values(), {}.items()))
-_SEQUENCES = frozenset({list, tuple, set, frozenset}) | _DICT_VIEWS
+_SEQUENCES = frozenset({list, tuple, set, frozenset, _col.deque}) | _DICT_VIEWS
 # Lazy iterables of builtin origin: whatever they yield is checked when a call consumes them.
 _LAZY = frozenset(type(x) for x in (iter(()), iter([]), iter(""), iter({}), map(int, ()), filter(None, ()),
                                      zip(), enumerate(()), reversed([]), (i for i in ())))
@@ -40,11 +48,14 @@ class _Unplain(BaseException):
     """BaseException, so a test's own ``except Exception`` cannot swallow it."""
 
 
-def _plain(value, _type=type, _id=id, _set=set, _plain_types=_PLAIN, _seqs=_SEQUENCES, _lazy=_LAZY,
-           _dict=dict, _keys=dict.keys, _values=dict.values, _append=list.append, _pop=list.pop,
-           _add=set.add, _contains=set.__contains__, _unplain=_Unplain):
-    """Return ``value`` if it is made only of exact builtin types, else raise _Unplain.
+def _plain(value, _type=type, _id=id, _set=set, _plain_types=_PLAIN, _tz_aware=_TZ_AWARE, _tz=_dt.timezone,
+           _dicts=_DICTS, _seqs=_SEQUENCES, _lazy=_LAZY, _keys=dict.keys, _values=dict.values,
+           _append=list.append, _pop=list.pop, _add=set.add, _contains=set.__contains__, _unplain=_Unplain):
+    """Return ``value`` if it is made only of allowed exact types, else raise _Unplain.
 
+    Allowed: builtin scalars and containers, a few stdlib value types (date, datetime and time
+    with no or a fixed-offset tzinfo, timedelta, Decimal, OrderedDict, defaultdict, deque), by
+    exact type -- never a subclass, so no candidate-defined ``__eq__``/``__bool__`` can run.
     Every helper is bound as a default argument when this module loads, before any candidate code
     runs, so patching ``builtins`` later cannot change what this function does (X14).
     """
@@ -54,17 +65,26 @@ def _plain(value, _type=type, _id=id, _set=set, _plain_types=_PLAIN, _seqs=_SEQU
         t = _type(v)
         if t in _plain_types or t in _lazy:
             continue
-        if t is _dict:
+        if t in _tz_aware:
+            if v.tzinfo is not None and _type(v.tzinfo) is not _tz:
+                raise _unplain(f"{t.__qualname__} with a custom tzinfo is not a plain value")
+            continue
+        if t in _dicts:
             items = [*_keys(v), *_values(v)]
         elif t in _seqs:
             items = [*v]
         else:
-            raise _unplain(f"value of type {t.__module__}.{t.__qualname__} is not a plain builtin value")
+            raise _unplain(f"value of type {t.__module__}.{t.__qualname__} is not a plain value "
+                           "(strict comparison; pass strict=False for tests that compare custom objects)")
         if _contains(seen, _id(v)):
             continue
         _add(seen, _id(v))
         for item in items:
             _append(stack, item)
+    return value
+
+
+def _as_is(value):
     return value
 
 
@@ -259,7 +279,8 @@ def main():
 
     tests_ns = {k: v for k, v in candidate.__dict__.items() if not (k.startswith("__") and k.endswith("__"))}
     tests_ns.update({"__name__": "__main__", "__builtins__": dict(trusted),
-                     "__evalnb_plain__": plain, "__evalnb_check__": check})
+                     "__evalnb_plain__": plain if job.get("strict", True) else _as_is,
+                     "__evalnb_check__": check})
     try:
         exec(tests_code, tests_ns)
     except mem_error:

@@ -25,7 +25,7 @@ from .registry import register
 from .sandbox import VERDICTS, ExecutionResult, Sandbox
 
 _SANDBOX_SETTINGS = ("timeout", "memory_mb", "max_output_bytes", "max_file_mb", "max_open_files",
-                     "max_processes", "isolation", "workers")
+                     "max_processes", "isolation", "workers", "strict")
 _NOT_IN_SIGNATURE = ("workers", "progress")   # change speed, never numbers
 
 
@@ -234,7 +234,7 @@ class _CodeMetric(Metric):
 
 _DEFAULTS = {"timeout": 5.0, "memory_mb": 1024, "max_output_bytes": 65536, "max_file_mb": 16,
              "max_open_files": 256, "max_processes": 64, "isolation": "namespaces", "workers": None,
-             "progress": True}
+             "strict": True, "progress": True}
 
 
 @register

@@ -248,6 +248,10 @@ class Sandbox:
     workers : parallel samples in :meth:`run_many` (default: the number of CPU cores).
     startup_timeout : seconds allowed for the interpreter to start before ``infra_timeout``.
     tmp_root : where throwaway directories are created (default: the system temp dir).
+    strict : check that every value the tests compare is a plain value (builtin scalars and
+        containers, date/datetime/timedelta/Decimal, ...) before comparing, so a candidate's
+        always-True ``__eq__`` cannot pass (X13). ``False`` compares with Python's own ``==``, for
+        test suites that compare custom objects.
 
     Examples
     --------
@@ -267,6 +271,7 @@ class Sandbox:
     workers: int | None = None
     startup_timeout: float = 15.0
     tmp_root: str | None = None
+    strict: bool = True
     _probe_only: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -294,7 +299,7 @@ class Sandbox:
         """Settings that change results (workers and tmp_root do not)."""
         return (f"timeout:{self.timeout}|memory_mb:{self.memory_mb}|max_file_mb:{self.max_file_mb}|"
                 f"max_open_files:{self.max_open_files}|max_processes:{self.max_processes}|"
-                f"max_output_bytes:{self.max_output_bytes}|isolation:{self.isolation}")
+                f"max_output_bytes:{self.max_output_bytes}|isolation:{self.isolation}|strict:{self.strict}")
 
     # -- public runs ----------------------------------------------------------------------
     def run(self, code: str, tests: str) -> ExecutionResult:
@@ -364,6 +369,7 @@ class Sandbox:
             hide = [h for h in hide if not (workdir + "/").startswith(h.rstrip("/") + "/")]
             job = {"nonce": nonce, "result_fd": res_w, "code": code, "tests": tests, "workdir": workdir,
                    "workdir_mb": self.workdir_mb, "isolation": isolation, "limits": self._limits(), "probe": probe,
+                   "strict": bool(self.strict),
                    "hide": hide, "keep": keep}
             fd = os.open(job_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

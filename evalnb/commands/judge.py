@@ -68,16 +68,7 @@ def run(args: argparse.Namespace) -> int:
                     "progress": not args.quiet, "prices": tuple(args.price) if args.price else None}
         sampling = {"sample": args.sample, "strata": [s for s in args.strata.split(",") if s] or None,
                     "sample_seed": args.seed} if args.sample else {}
-        built = []
-        for name in names:
-            m = metric(name, **{k: v for k, v in settings.items() if k != "prices"}, **sampling)
-            if args.price:
-                import dataclasses
-
-                from ..metrics.judge.engine import JudgeConfig
-
-                m.settings["config"] = dataclasses.replace(m.settings.get("config") or JudgeConfig(), prices=tuple(args.price))
-            built.append(m)
+        built = [metric(name, **settings, **sampling) for name in names]
         if args.dry_run:
             total = 0.0
             for m in built:

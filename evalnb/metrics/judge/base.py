@@ -29,11 +29,13 @@ _CONFIG_FIELDS = {f.name for f in dataclasses.fields(JudgeConfig)}
 JUDGE_SETTINGS: dict[str, Any] = {
     "model": None, "base_url": None, "api_key": None, "config": None, "concurrency": None, "timeout": None,
     "max_attempts": None, "retry_after_cap": None, "temperature": None, "top_p": None, "max_tokens": None,
-    "seed": None, "logprobs": None, "structured": None, "cache_dir": None, "progress": None,
+    "seed": None, "logprobs": None, "top_logprobs": None, "structured": None, "cache_dir": None, "progress": None,
+    "prices": None,
     "sample": None, "strata": None, "sample_seed": 0, "replicate": 0,
 }
 # Settings that do not change the numbers (they stay out of signatures; the API key never goes in).
 _NOT_SIGNED = {"api_key", "config", "concurrency", "timeout", "max_attempts", "retry_after_cap", "cache_dir", "progress",
+               "prices",
                *(_CONFIG_FIELDS & set(JUDGE_SETTINGS))}
 
 

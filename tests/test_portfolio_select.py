@@ -81,7 +81,7 @@ def test_sample_data_recommends_judge_metrics_over_bleu(sample_joined, sample_ru
     scores = evalnb.score(sample_runs, ["bleu"], progress=False)
     df = sample_joined.copy()
     df["bleu"] = scores.df["bleu"].to_numpy()
-    sel = evalnb.select_portfolio(df, kpi="thumbs_up", human="human_rating", n_boot=300)
+    sel = evalnb.select_portfolio(df, kpi="thumbs_up", human="human_rating", n_boot=200)
     primary = [c.column for c in sel.primary]
     assert 2 <= len(primary) <= 3
     assert primary[0] == "judge_faithfulness" and "judge_relevance" in primary and "bleu" not in primary

@@ -25,6 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from .._errors import ConfigError, EvalnbWarning
 from . import yaml_safe
 
+__all__ = ["Portfolio", "MetricSpec", "Gate", "SliceGate", "Evidence", "Outcome", "RollbackTrigger", "Recalibration",
+           "Provenance", "DataRef", "load_portfolio", "load_portfolio_text", "portfolio_from_selection", "json_schema",
+           "ConfigMigrationWarning", "PortfolioValidationError", "SCHEMA_VERSION"]
+
 SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "portfolio.schema.json"
 MAX_CONFIG_BYTES = yaml_safe.MAX_BYTES

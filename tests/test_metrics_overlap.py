@@ -98,11 +98,23 @@ def test_bleu_signature_and_hidden_statistics():
         m.corpus_score(out[["bleu"]])
 
 
-def test_bleu_reuses_reference_ngrams_across_models():
-    df = _sample_text("summarization").groupby("model").head(20).reset_index(drop=True)
-    m = Bleu()
-    m.score(df)
-    assert len(m._ref_cache) == df.reference.nunique() < len(df)  # once per distinct reference set
+_tok = st.sampled_from(["the", "cat", "sat", "on", "mat", ".", "Cat", "mat."])
+_seg = st.lists(_tok, max_size=9).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_seg, st.lists(_seg, min_size=1, max_size=3)), min_size=1, max_size=10),
+       st.sampled_from([1, 2, 4, 6]), st.booleans())
+def test_bleu_statistics_equal_sacrebleu_segment_statistics(rows, order, lowercase):
+    # repeated n-grams (clipping), variable reference counts, empty strings, length ties
+    m = Bleu(max_ngram_order=order, lowercase=lowercase)
+    sb = sacrebleu.BLEU(max_ngram_order=order, lowercase=lowercase, effective_order=True)
+    df = pd.DataFrame({"output": [h for h, _ in rows], "references": [r for _, r in rows]})
+    got = m.score(df)[m.stat_columns].to_numpy()
+    want = [sb._compute_segment_statistics(sb._preprocess_segment(h),
+                                           sb._extract_reference_info([sb._preprocess_segment(x) for x in r]))
+            for h, r in rows]
+    assert got.tolist() == np.asarray(want, dtype=float).tolist()
 
 
 # -- ROUGE -----------------------------------------------------------------------------------

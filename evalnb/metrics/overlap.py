@@ -22,24 +22,59 @@ import numpy as np
 import pandas as pd
 
 from .._errors import MetricError, TokenizerWarning
-from .base import CORPUS, MEAN, Metric, Output, library_version, references_of
+from .base import CORPUS, MEAN, Metric, Output, library_version
 from .registry import register
 
 _NEEDS = ("output", "reference|references")
 
 
 def _pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[str], list[list[str]]]:
-    """Positions of rows with a string output and at least one reference, and those texts."""
-    refs = references_of(frame)
+    """Positions of rows with a string output and at least one reference, and those texts.
+
+    Same rule as :func:`references_of` (``references`` list first, else ``reference``), on plain
+    lists: iterating Arrow-backed string columns element by element is slow.
+    """
+    n = len(frame)
     outs = frame["output"].tolist()
+    many = frame["references"].tolist() if "references" in frame else [None] * n
+    one = frame["reference"].tolist() if "reference" in frame else [None] * n
     pos, hyps, ref_lists = [], [], []
-    for i, (hyp, rl) in enumerate(zip(outs, refs.tolist())):
+    for i in range(n):
+        hyp = outs[i]
         # A missing output (None/NaN) is not an empty answer: leave the row NaN.
-        if isinstance(hyp, str) and rl:
-            pos.append(i)
-            hyps.append(hyp)
-            ref_lists.append(rl)
+        if not isinstance(hyp, str):
+            continue
+        rl = many[i]
+        if isinstance(rl, (list, tuple, np.ndarray)) and len(rl):
+            refs = [str(r) for r in rl]
+        elif isinstance(one[i], str):
+            refs = [one[i]]
+        else:
+            continue
+        pos.append(i)
+        hyps.append(hyp)
+        ref_lists.append(refs)
     return np.asarray(pos, dtype=np.int64), hyps, ref_lists
+
+
+def _flat_pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
+    """(row positions, hypothesis per (row, reference) pair, reference per pair, refs per row).
+
+    Fast path for the common single-``reference`` layout; otherwise :func:`_pairs`.
+    """
+    has_many = "references" in frame and frame["references"].notna().any()
+    if has_many or "reference" not in frame:
+        pos, hyps, ref_lists = _pairs(frame)
+        counts = np.fromiter((len(r) for r in ref_lists), dtype=np.int64, count=len(ref_lists))
+        flat_h = [h for h, c in zip(hyps, counts) for _ in range(c)]
+        return pos, flat_h, [r for rl in ref_lists for r in rl], counts
+    outs, one = frame["output"].tolist(), frame["reference"].tolist()
+    ok = np.fromiter((type(o) is str and type(r) is str for o, r in zip(outs, one)), dtype=bool,
+                     count=len(outs))
+    pos = np.flatnonzero(ok)
+    if ok.all():
+        return pos, outs, one, np.ones(len(pos), dtype=np.int64)
+    return pos, [outs[i] for i in pos], [one[i] for i in pos], np.ones(len(pos), dtype=np.int64)
 
 
 # ------------------------------------------------------------------------------------------
@@ -156,6 +191,105 @@ class _Sacre(Metric):
         return {self.name: float(self._scorer._compute_score_from_stats(sums).score)}
 
 
+def _ngram_ids(tok: np.ndarray, owner_len: np.ndarray, offset: np.ndarray, order: int):
+    """Integer ids of every n-gram (n = 1..order) starting at each token position (-1: none)."""
+    ids = [tok]
+    vocab = int(tok.max()) + 1 if len(tok) else 1
+    prev = tok
+    for n in range(2, order + 1):
+        ok = offset <= owner_len - n          # an n-gram starts here
+        cur = np.full(len(tok), -1, dtype=np.int64)
+        idx = np.flatnonzero(ok)
+        if len(idx):
+            key = prev[idx] * vocab + tok[idx + n - 1]
+            _, inv = np.unique(key, return_inverse=True)
+            cur[idx] = inv
+        ids.append(cur)
+        prev = np.where(cur >= 0, cur, 0)
+        vocab_next = int(cur.max()) + 1 if len(idx) else 1
+        vocab = max(vocab, vocab_next, int(tok.max()) + 1 if len(tok) else 1)
+    return ids
+
+
+def _bleu_statistics(scorer, hyps: list[str], ref_lists: list[list[str]], order: int) -> np.ndarray:
+    """sacrebleu's per-segment BLEU statistics for many rows: [hyp_len, ref_len, correct.., total..]."""
+    n_rows = len(hyps)
+    ref_keys = [tuple(r) for r in ref_lists]
+    set_codes, set_uniques = pd.factorize(pd.Series(ref_keys, dtype=object))
+    set_refs = [list(k) for k in set_uniques]
+    texts = hyps + [r for refs in set_refs for r in refs]
+    codes, uniques = pd.factorize(np.asarray(texts, dtype=object))
+    preprocess = scorer._preprocess_segment  # sacrebleu's lowercasing + tokeniser (lru-cached)
+    toks = [preprocess(t).split() for t in uniques]
+    lens = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
+    flat = np.asarray([w for t in toks for w in t], dtype=object)
+    tok = pd.factorize(flat)[0].astype(np.int64) if len(flat) else np.zeros(0, dtype=np.int64)
+    owner = np.repeat(np.arange(len(toks), dtype=np.int64), lens)
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+    offset = np.arange(len(tok), dtype=np.int64) - starts[owner]
+    gram_ids = _ngram_ids(tok, lens[owner], offset, order)
+
+    hyp_str = codes[:n_rows]
+    ref_counts = np.fromiter((len(r) for r in set_refs), dtype=np.int64, count=len(set_refs))
+    ref_str = codes[n_rows:]                                   # flattened refs of each set
+    ref_set = np.repeat(np.arange(len(set_refs), dtype=np.int64), ref_counts)
+
+    # closest reference length: smallest |hyp_len - ref_len|, ties to the shorter reference
+    hyp_len = lens[hyp_str]
+    row_of_ref = np.repeat(np.arange(n_rows), ref_counts[set_codes])
+    set_first = np.concatenate([[0], np.cumsum(ref_counts)[:-1]])
+    ref_pos = np.arange(len(row_of_ref)) - np.repeat(np.cumsum(ref_counts[set_codes]) - ref_counts[set_codes],
+                                                      ref_counts[set_codes])
+    r_len = lens[ref_str[set_first[set_codes][row_of_ref] + ref_pos]]
+    diff = np.abs(hyp_len[row_of_ref] - r_len)
+    best = np.lexsort((r_len, diff, row_of_ref))
+    first = np.concatenate([[True], row_of_ref[best][1:] != row_of_ref[best][:-1]])
+    closest = np.empty(n_rows, dtype=np.int64)
+    closest[row_of_ref[best][first]] = r_len[best][first]
+
+    out = np.zeros((n_rows, 2 + 2 * order), dtype=np.int64)
+    out[:, 0], out[:, 1] = hyp_len, closest
+    for n in range(1, order + 1):
+        gid = gram_ids[n - 1]
+        valid = gid >= 0
+        g_owner, g_id = owner[valid], gid[valid]
+        width = int(g_id.max()) + 1 if len(g_id) else 1
+        # per distinct string: (string, gram) -> count
+        skey, scount = np.unique(g_owner * width + g_id, return_counts=True)
+        s_str = skey // width
+        s_start = np.searchsorted(s_str, np.arange(len(toks)), "left")
+        s_end = np.searchsorted(s_str, np.arange(len(toks)), "right")
+        # per reference set: (set, gram) -> max count over its references
+        rs, rp = _expand_ranges(s_start[ref_str], s_end[ref_str])
+        rkey = ref_set[rs] * width + skey[rp] % width
+        order_r = np.argsort(rkey, kind="stable")
+        rkey, rcount = rkey[order_r], scount[rp][order_r]
+        rk_first = np.concatenate([[True], rkey[1:] != rkey[:-1]]) if len(rkey) else np.zeros(0, bool)
+        ukey = rkey[rk_first]
+        umax = np.maximum.reduceat(rcount, np.flatnonzero(rk_first)) if len(rkey) else rcount
+        # hypothesis n-grams of each row, clipped by the row's reference-set counts
+        hs, hp = _expand_ranges(s_start[hyp_str], s_end[hyp_str])
+        hkey = set_codes[hs] * width + skey[hp] % width
+        if len(ukey):
+            at = np.minimum(np.searchsorted(ukey, hkey), len(ukey) - 1)
+            hit = ukey[at] == hkey
+            correct = np.bincount(hs[hit], weights=np.minimum(scount[hp][hit], umax[at[hit]]),
+                                  minlength=n_rows)
+        else:
+            correct = np.zeros(n_rows)
+        out[:, 1 + n] = correct.astype(np.int64)
+        out[:, 1 + order + n] = np.maximum(hyp_len - n + 1, 0)
+    return out
+
+
+def _expand_ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(i repeated, positions starts[i]..ends[i]-1) for every i."""
+    n = ends - starts
+    which = np.repeat(np.arange(len(starts), dtype=np.int64), n)
+    base = np.repeat(starts - (np.cumsum(n) - n), n)
+    return which, np.arange(int(n.sum()), dtype=np.int64) + base
+
+
 @register
 class Bleu(_Sacre):
     """Sentence BLEU per item and corpus BLEU from summed n-gram statistics (sacrebleu)."""
@@ -184,6 +318,36 @@ class Bleu(_Sacre):
 
     def _stat_count(self) -> int:
         return 2 + 2 * int(self.settings["max_ngram_order"])
+
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Sentence BLEU and n-gram statistics for every row, counted column-wise.
+
+        Tokenisation is sacrebleu's (``_preprocess_segment``), once per distinct string; the
+        statistics sacrebleu's ``_compute_segment_statistics`` returns (hypothesis length, closest
+        reference length, clipped n-gram matches, n-gram totals; the reference count of an n-gram
+        is its max over the references) are counted for all rows at once with sorted integer keys,
+        reference n-grams once per distinct reference set; the score is sacrebleu's
+        ``compute_bleu`` on those statistics. The tests assert equality with ``sentence_score``
+        and ``corpus_score``.
+        """
+        scorer = self._scorer
+        pos, hyps, ref_lists = _pairs(frame)
+        stats = np.full((len(frame), self._stat_count()), np.nan)
+        sent = np.full(len(frame), np.nan)
+        if len(pos):
+            if not scorer._force:
+                tok_periods = sum(1 for h in hyps if h.endswith(" ."))
+                if tok_periods >= 100:
+                    logging.getLogger("sacrebleu").warning(
+                        "That's %d lines that end in a tokenized period ('.'); detokenize your data "
+                        "or pass force=True", tok_periods)
+            block = _bleu_statistics(scorer, hyps, ref_lists, int(self.settings["max_ngram_order"]))
+            stats[pos] = block
+            from_stats = scorer._compute_score_from_stats
+            sent[pos] = [from_stats(row).score for row in block.tolist()]
+        out = pd.DataFrame(stats, index=frame.index, columns=self.stat_columns)
+        out.insert(0, self.name, sent)
+        return out
 
 
 @register
@@ -215,6 +379,10 @@ _HAS_TOKEN = re.compile(r"[a-z0-9]")
 # evalnb's deterministic sentence rule for rougeLsum: a sentence ends at . ! or ? (optionally
 # followed by closing quotes/brackets) before whitespace.
 _SENT_END = re.compile(r"(?<=[.!?])([\"')\]]*)\s+")
+
+
+_ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+_ROUGE_MEMO: dict = {}
 
 
 def _rouge_backend() -> str:
@@ -264,46 +432,41 @@ class _Rouge(Metric):
         return (f"{super().signature()}|tok:{profile}"
                 f"|semantics:rouge-score-{library_version('rouge-score')}")
 
-    def _scorer(self):
+    def _scorer(self, types: list[str]):
         s = self.settings
         split = s.get("split_sentences", "none") == "nltk"
         if self.backend == "rouge-score-rs":
             from rouge_score_rs import RougeScorer, tokenizers
 
             tok = tokenizers.UnicodeTokenizer() if s["tokenizer"] == "unicode" else None
-            return RougeScorer([self.rouge_type], use_stemmer=s["use_stemmer"],
-                               split_summaries=split, tokenizer=tok)
+            return RougeScorer(types, use_stemmer=s["use_stemmer"], split_summaries=split,
+                               tokenizer=tok)
         from rouge_score.rouge_scorer import RougeScorer
 
-        return RougeScorer([self.rouge_type], use_stemmer=s["use_stemmer"], split_summaries=split)
-
-    def _prepare(self, text: str) -> str:
-        if self.settings.get("split_sentences", "none") == "punct":
-            return split_sentences_punct(text)
-        return text
+        return RougeScorer(types, use_stemmer=s["use_stemmer"], split_summaries=split)
 
     def _warn_dropped(self, texts: list[str]) -> None:
         if self.settings["tokenizer"] != "default":
             return
-        # rouge-score lower-cases and keeps only [a-z0-9] runs: other scripts vanish.
-        # Count texts with letters or digits of which none survive (punctuation-only text is
-        # not "dropped": it has nothing to score in any tokenizer).
+        # rouge-score lower-cases and keeps only [a-z0-9] runs: other scripts vanish. Count texts
+        # with letters or digits of which none survive (punctuation-only text is not "dropped":
+        # it has nothing to score in any tokenizer).
         dropped = sum(1 for t in set(texts)
                       if not _HAS_TOKEN.search(t.lower()) and any(c.isalnum() for c in t))
         if dropped:
             warnings.warn(
-                f"{self.name}: rouge-score's tokenizer found no tokens in {dropped} text(s) with letters "
+                f"rouge: rouge-score's tokenizer found no tokens in {dropped} text(s) with letters "
                 "(it keeps only a-z and 0-9, so non-Latin text scores 0); pass tokenizer='unicode' "
                 "for Unicode words (not comparable with rouge-score numbers)", TokenizerWarning,
-                stacklevel=4)
+                stacklevel=5)
 
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
-        pos, hyps, ref_lists = _pairs(frame)
-        counts = np.fromiter((len(r) for r in ref_lists), dtype=np.int64, count=len(ref_lists))
-        flat_refs = [self._prepare(r) for rl in ref_lists for r in rl]
-        flat_hyps = [self._prepare(h) for h, c in zip(hyps, counts) for _ in range(c)]
-        self._warn_dropped(hyps + flat_refs)
-        prf = self._score_pairs(flat_refs, flat_hyps)  # (n_pairs, 3): precision, recall, F
+        pos, flat_hyps, flat_refs, counts = _flat_pairs(frame)
+        split = self.settings.get("split_sentences", "none")
+        if split == "punct":
+            flat_refs = [split_sentences_punct(t) for t in flat_refs]
+            flat_hyps = [split_sentences_punct(t) for t in flat_hyps]
+        prf = self._memo_scores(flat_refs, flat_hyps, split)  # (n_pairs, 3): P, R, F
         per_item = self._aggregate(prf, counts)
         out = np.full((len(frame), 3), np.nan)
         if len(pos):
@@ -312,21 +475,37 @@ class _Rouge(Metric):
         return pd.DataFrame({t: out[:, 2], f"{t}_precision": out[:, 0], f"{t}_recall": out[:, 1]},
                             index=frame.index)
 
-    def _score_pairs(self, refs: list[str], hyps: list[str]) -> np.ndarray:
+    def _memo_scores(self, refs: list[str], hyps: list[str], split: str) -> np.ndarray:
+        """Per-pair P/R/F of this type, computing all four types in one pass and remembering them.
+
+        ``score()`` runs rouge1, rouge2, rougeL and rougeLsum one after the other on the same
+        texts; one batch call for the four costs about half of four calls (tokenising and Porter
+        stemming dominate), so the first call computes them all and the others reuse the result.
+        """
+        s = self.settings
+        key = (self.backend, s["use_stemmer"], s["tokenizer"], split, tuple(refs), tuple(hyps))
+        if _ROUGE_MEMO.get("key") != key:
+            _ROUGE_MEMO.clear()
+            self._warn_dropped(list(dict.fromkeys(refs + hyps)))
+            types = _ROUGE_TYPES if split == "none" else (self.rouge_type,)
+            _ROUGE_MEMO["key"], _ROUGE_MEMO["value"] = key, self._score_pairs(refs, hyps, types)
+        return _ROUGE_MEMO["value"][self.rouge_type]
+
+    def _score_pairs(self, refs: list[str], hyps: list[str], types) -> dict[str, np.ndarray]:
         from tqdm.auto import tqdm
 
-        out = np.zeros((len(refs), 3))
+        out = {t: np.zeros((len(refs), 3)) for t in types}
         if not refs:
             return out
-        scorer = self._scorer()
-        t = self.rouge_type
+        scorer = self._scorer(list(types))
         batched = self.backend == "rouge-score-rs"
         chunk = 20_000 if batched else 2_000
-        for a in tqdm(range(0, len(refs), chunk), desc=self.name, disable=len(refs) <= chunk,
+        for a in tqdm(range(0, len(refs), chunk), desc="rouge", disable=len(refs) <= chunk,
                       leave=False):
             r, h = refs[a:a + chunk], hyps[a:a + chunk]
             res = scorer.score_batch(r, h) if batched else [scorer.score(x, y) for x, y in zip(r, h)]
-            out[a:a + len(r)] = [tuple(d[t]) for d in res]
+            for t in types:
+                out[t][a:a + len(r)] = [tuple(d[t]) for d in res]
         return out
 
     def _aggregate(self, prf: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Text metrics: evalnb vs the reference implementations, side by side, in one run.
+
+    .venv/bin/python benchmarks/bench_metrics_text.py                       # full sizes
+    .venv/bin/python benchmarks/bench_metrics_text.py --rouge-pairs 2000 --qa-pairs 20000 \\
+        --bleu-items 400 --bert-items 40                                      # quick
+
+Rows (pairs are drawn, seeded, from the sample data's texts):
+  rouge      ROUGE-1/2/L/Lsum F/P/R, stemming: rouge-score per pair vs evalnb (rouge-score-rs batch)
+  bleu/chrf  5 models x the same references: sacrebleu sentence_score per item + corpus_score per
+             model (what it takes to get both) vs evalnb (per-item + corpus from summed statistics);
+             a second row compares against sacrebleu's per-item loop alone
+  qa         EM + F1 over gold lists: the official SQuAD v1.1 per-pair loop vs evalnb
+  bertscore  cold: 5 models, one BERTScorer.score over all pairs vs evalnb with an empty cache;
+             incremental: a 6th model added: BERTScorer.score re-scoring all 6 vs evalnb with the
+             5 models' texts cached
+Ratios compare two timings taken in the same run (the machine may be shared: trust ratios).
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import random
+import re
+import string
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t
+
+
+def load_texts(sample_dir: Path) -> pd.DataFrame:
+    import evalnb
+
+    if not (sample_dir / "runs").exists():
+        sys.exit(f"no sample runs under {sample_dir}: run python sample_data/make_sample_data.py")
+    df = evalnb.load_runs(str(sample_dir / "runs" / "*.jsonl")).df
+    return df[df.output.notna() & df.reference.notna()]
+
+
+def _perturb(text: str, rng: random.Random) -> str:
+    words = text.split()
+    keep = [w for w in words if rng.random() > 0.2]
+    return " ".join(keep or words)
+
+
+def five_models(df: pd.DataFrame, tasks: list[str], n_items: int, rng: random.Random) -> pd.DataFrame:
+    """n_items items x 5 models: the 4 sample models plus a perturbed copy of one of them."""
+    sub = df[df.task.isin(tasks)]
+    wide = sub.pivot_table(index="item_id", columns="model", values="output", aggfunc="first").dropna()
+    refs = sub.groupby("item_id").reference.first()
+    items = list(wide.index)
+    chosen = [items[rng.randrange(len(items))] for _ in range(n_items)]
+    rows = []
+    for k, item in enumerate(chosen):
+        for model in wide.columns:
+            rows.append((model, f"i{k}", wide.at[item, model], refs[item]))
+        rows.append(("model-5", f"i{k}", _perturb(wide.at[item, wide.columns[0]], rng), refs[item]))
+    return pd.DataFrame(rows, columns=["model", "item_id", "output", "reference"])
+
+
+# ---- rows ---------------------------------------------------------------------------------
+def bench_rouge(df, n, rng):
+    from rouge_score import rouge_scorer
+
+    from evalnb.metrics.overlap import Rouge1, Rouge2, RougeL, RougeLsum
+
+    sub = df[df.task.isin(["summarization", "chat", "rag"])]
+    outs, refs = sub.output.tolist(), sub.reference.tolist()
+    idx = [rng.randrange(len(outs)) for _ in range(n)]
+    # mix: the row's own reference most of the time, another row's otherwise
+    pairs = pd.DataFrame({"output": [outs[i] for i in idx],
+                          "reference": [refs[i] if rng.random() < 0.7 else refs[rng.randrange(len(refs))]
+                                        for i in idx]})
+    types = ["rouge1", "rouge2", "rougeL", "rougeLsum"]
+    scorer = rouge_scorer.RougeScorer(types, use_stemmer=True)
+    peer, t_peer = _timed(lambda: [scorer.score(r, h) for r, h in zip(pairs.reference, pairs.output)])
+    metrics = [Rouge1(), Rouge2(), RougeL(), RougeLsum()]
+    ours, t_ours = _timed(lambda: pd.concat([m.score(pairs) for m in metrics], axis=1))
+    diff = max(np.abs(ours[t].to_numpy() - np.array([p[t].fmeasure for p in peer])).max() for t in types)
+    return [("rouge1/2/L/Lsum", n, "rouge-score", t_peer, t_ours, diff)]
+
+
+def bench_sacre(df, n_items, rng):
+    import sacrebleu
+
+    from evalnb.metrics.overlap import Bleu, Chrf
+
+    frame = five_models(df, ["summarization", "chat", "rag"], n_items, rng)
+    rows = []
+    for name, ours_cls, peer_cls in (("bleu", Bleu, lambda: sacrebleu.BLEU(effective_order=True)),
+                                     ("chrf", Chrf, sacrebleu.CHRF)):
+        groups = list(frame.groupby("model").groups.items())
+
+        def peer(full=True):
+            m = peer_cls()
+            sent, corpus = [], {}
+            for model, idx in groups:
+                hyps, refs = frame.output[idx].tolist(), frame.reference[idx].tolist()
+                sent += [m.sentence_score(h, [r]).score for h, r in zip(hyps, refs)]
+                if full:
+                    corpus[model] = m.corpus_score(hyps, [refs]).score
+            return sent, corpus
+
+        def ours():
+            m = ours_cls()
+            out = m.score(frame)
+            return out, {model: m.corpus_score(out.loc[idx])[name] for model, idx in groups}
+
+        (p_sent, p_corpus), t_peer = _timed(peer)
+        _, t_peer_sent = _timed(lambda: peer(False))
+        (o_out, o_corpus), t_ours = _timed(ours)
+        order = np.concatenate([idx for _, idx in groups])
+        diff = max(np.abs(o_out[name].to_numpy()[order] - np.array(p_sent)).max(),
+                   max(abs(o_corpus[k] - p_corpus[k]) for k in p_corpus))
+        n = len(frame)
+        rows.append((f"{name} 5 models (sent+corpus)", n, "sacrebleu", t_peer, t_ours, diff))
+        rows.append((f"{name} 5 models (vs sent only)", n, "sacrebleu", t_peer_sent, t_ours, diff))
+    return rows
+
+
+# the official SQuAD v1.1 functions (evaluate-v1.1.py)
+def _normalize_answer(s):
+    def remove_articles(text):
+        return re.sub(r'\b(a|an|the)\b', ' ', text)
+
+    def white_space_fix(text):
+        return ' '.join(text.split())
+
+    def remove_punc(text):
+        exclude = set(string.punctuation)
+        return ''.join(ch for ch in text if ch not in exclude)
+
+    return white_space_fix(remove_articles(remove_punc(s.lower())))
+
+
+def _f1_score(prediction, ground_truth):
+    prediction_tokens = _normalize_answer(prediction).split()
+    ground_truth_tokens = _normalize_answer(ground_truth).split()
+    common = collections.Counter(prediction_tokens) & collections.Counter(ground_truth_tokens)
+    num_same = sum(common.values())
+    if num_same == 0:
+        return 0
+    precision = 1.0 * num_same / len(prediction_tokens)
+    recall = 1.0 * num_same / len(ground_truth_tokens)
+    return (2 * precision * recall) / (precision + recall)
+
+
+def _em(prediction, ground_truth):
+    return _normalize_answer(prediction) == _normalize_answer(ground_truth)
+
+
+def bench_qa(df, n, rng):
+    from evalnb.metrics.qa import squad_scores
+
+    qa = df[df.task == "qa"]
+    golds_pool = [list(r) if isinstance(r, (list, np.ndarray)) else [g] for r, g in zip(qa.references, qa.reference)]
+    outs = qa.output.tolist()
+    words = [w for o in outs for w in o.split()]
+    preds, golds = [], []
+    for _ in range(n):
+        i = rng.randrange(len(outs))
+        u = rng.random()  # mostly distinct strings: the official loop gets no help from repeats
+        p = (outs[i] if u < 0.2 else _perturb(outs[i] + " " + rng.choice(words), rng) if u < 0.7
+             else " ".join(rng.choice(words) for _ in range(rng.randint(0, 5))))
+        preds.append(p)
+        golds.append(golds_pool[i if rng.random() < 0.8 else rng.randrange(len(golds_pool))])
+
+    def official():
+        em = [float(max(_em(p, g) for g in gs)) for p, gs in zip(preds, golds)]
+        f1 = [float(max(_f1_score(p, g) for g in gs)) for p, gs in zip(preds, golds)]
+        return np.array(em), np.array(f1)
+
+    squad_scores(preds[:100], golds[:100])  # warm up: pyarrow's import is not part of the work
+    (pe, pf), t_peer = _timed(official)
+    (oe, of), t_ours = _timed(lambda: squad_scores(preds, golds))
+    diff = max(np.abs(pe - oe).max(), np.abs(pf - of).max())
+    return [("exact_match + token_f1", n, "official v1.1 loop", t_peer, t_ours, diff)]
+
+
+def bench_bert(df, n_items, rng, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    from evalnb.metrics.semantic import BertScore, get_scorer
+
+    six = five_models(df, ["summarization", "chat", "rag"], n_items, rng)
+    # a 6th model: another perturbation, so its texts are new
+    extra = six[six.model == "model-5"].assign(model="model-6")
+    extra["output"] = [_perturb(t, rng) + " " for t in extra.output]
+    six = pd.concat([six, extra], ignore_index=True)
+    five = six[six.model != "model-6"].reset_index(drop=True)
+    scorer = get_scorer()  # model loading is outside both timings
+    scorer.score(["warm up"], ["warm up"])
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        peer5, t_peer = _timed(lambda: scorer.score(five.output.tolist(), five.reference.tolist()))
+        ours5, t_ours = _timed(lambda: BertScore(cache_dir=cache).score(five))
+        rows.append(("bertscore cold, 5 models", len(five), "BERTScorer.score", t_peer, t_ours,
+                     float(np.abs(ours5.bertscore_f1.to_numpy() - peer5[2].numpy()).max())))
+        peer6, t_peer = _timed(lambda: scorer.score(six.output.tolist(), six.reference.tolist()))
+        ours6, t_ours = _timed(lambda: BertScore(cache_dir=cache).score(six))
+        rows.append(("bertscore +1 model (all 6)", len(six), "BERTScorer.score", t_peer, t_ours,
+                     float(np.abs(ours6.bertscore_f1.to_numpy() - peer6[2].numpy()).max())))
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rouge-pairs", type=int, default=20_000)
+    ap.add_argument("--bleu-items", type=int, default=2_000, help="items per model (5 models)")
+    ap.add_argument("--qa-pairs", type=int, default=100_000)
+    ap.add_argument("--bert-items", type=int, default=200, help="items per model (5 + 1 models)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for BERTScore")
+    ap.add_argument("--only", nargs="*", choices=["rouge", "bleu", "qa", "bert"])
+    ap.add_argument("--sample-dir", default=os.environ.get("EVALNB_SAMPLE_DIR", str(ROOT / "sample_data")))
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    df = load_texts(Path(args.sample_dir))
+    rng = random.Random(args.seed)
+    want = set(args.only or ["rouge", "bleu", "qa", "bert"])
+    rows = []
+    if "rouge" in want:
+        rows += bench_rouge(df, args.rouge_pairs, rng)
+    if "bleu" in want:
+        rows += bench_sacre(df, args.bleu_items, rng)
+    if "qa" in want:
+        rows += bench_qa(df, args.qa_pairs, rng)
+    if "bert" in want:
+        rows += bench_bert(df, args.bert_items, rng, args.threads)
+    print(f"\nevalnb text metrics vs peers (seed {args.seed}; torch threads {args.threads}; "
+          f"RAYON_NUM_THREADS={os.environ.get('RAYON_NUM_THREADS', 'all cores')}; {os.cpu_count()} CPUs)")
+    head = f"{'benchmark':30} {'n':>8} {'peer':>18} {'peer/s':>10} {'evalnb/s':>10} {'ratio':>7} {'max|diff|':>10}"
+    print(head)
+    print("-" * len(head))
+    for name, n, peer, tp, to, diff in rows:
+        print(f"{name:30} {n:>8} {peer:>18} {n / tp:>10.0f} {n / to:>10.0f} {tp / to:>6.1f}x {diff:>10.2g}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

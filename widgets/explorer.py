@@ -1,9 +1,21 @@
 """The Explorer app: tabs Runs, Compare, Failures, KPI validation, Portfolio, Drift / judge."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
+import ipywidgets as W
 import pandas as pd
+
+from ._view import table_html
+from .compare import CompareView
+from .drift import DriftView
+from .failures import FailuresView
+from .kpi import KpiView
+from .portfolio import PortfolioView
+from .runs import RunsView
+from .session import Session
+
+TABS = ("Runs", "Compare", "Failures", "KPI validation", "Portfolio", "Drift / judge")
 
 
 def show_table(df: pd.DataFrame, caption: str | None = None, max_chars: int | None = 300) -> None:
@@ -13,3 +25,46 @@ def show_table(df: pd.DataFrame, caption: str | None = None, max_chars: int | No
     from evalnb._display import frame_html
 
     display(HTML(frame_html(df, max_chars=max_chars, caption=caption)))
+
+
+class Explorer(W.VBox):
+    """The evalnb widget app over one :class:`Session`.
+
+    Parameters
+    ----------
+    runs : Runs, DataFrame, or paths/globs of eval runs.
+    kpis : KPI log (Kpis, DataFrame or paths), optional.
+    scores : precomputed :class:`evalnb.Scores`, optional.
+    metrics : metric names to score first (``evalnb.score``), optional.
+    portfolio_path : where the Portfolio tab exports the config.
+
+    Examples
+    --------
+    >>> app = Explorer("sample_data/runs/*.jsonl", kpis="sample_data/kpis.csv")   # doctest: +SKIP
+    >>> app.session.slice_by = "category"; app.tabs.selected_index = 2
+    """
+
+    def __init__(self, runs: Any, kpis: Any = None, scores: Any = None, metrics: Sequence[str] | None = None,
+                 portfolio_path: str = "portfolio.yaml", **kwargs: Any):
+        self.session = s = runs if isinstance(runs, Session) else Session(runs, kpis, scores=scores, metrics=metrics)
+        self.runs = RunsView(s)
+        self.compare = CompareView(s)
+        self.failures = FailuresView(s)
+        self.kpi = KpiView(s)
+        self.portfolio = PortfolioView(s, path=portfolio_path)
+        self.drift = DriftView(s)
+        self.tabs = W.Tab(children=[self.runs, self.compare, self.failures, self.kpi, self.portfolio, self.drift],
+                          titles=TABS)
+        self.header = W.HTML(self._header())
+        errors = s.runs.errors
+        self.errors = W.HTML(table_html(errors, caption=f"{len(errors)} rejected rows") if len(errors) else "")
+        super().__init__([self.header, self.errors, self.tabs], **kwargs)
+        self.add_class("evalnb-explorer")
+
+    def _header(self) -> str:
+        from evalnb._display import escape
+
+        s = self.session
+        kpi = f"; KPI log: {len(s.kpis.df):,} rows ({', '.join(s.kpi_columns)})" if s.kpis is not None else ""
+        return (f"<b>evalnb Explorer</b>: {len(s.frame):,} rows, {len(s.all_models)} models "
+                f"({escape(', '.join(s.all_models))}){escape(kpi)}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._altair import SVGChart
+from ._view import show_chart, table_html
 from .session import Session
 
 ALL = "(all models)"
@@ -29,7 +29,7 @@ class RunsView(W.VBox):
         self.slice_by = W.Dropdown(options=s.group_columns, value=s.slice_by, description="Slice by")
         self.threshold = W.FloatText(value=s.fail_threshold, description="Fail if", step=0.1)
         self.direction = W.Label()
-        self.overview = W.HTML()
+        self.overview = W.HTML(table_html(s.runs.summary(), caption="Loaded runs"))
         self.table = W.HTML()
         self.chart = W.Output() if chart else None
         self.model.add_class("evalnb-model-picker")
@@ -40,7 +40,7 @@ class RunsView(W.VBox):
         self.threshold.observe(lambda ch: setattr(s, "fail_threshold", float(ch["new"])), "value")
         s.observe(self._refresh, ["models", "metric", "slice_by", "fail_threshold"])
         controls = W.HBox([self.model, self.metric, self.slice_by])
-        parts = [controls, W.HBox([self.threshold, self.direction]), self.table]
+        parts = [self.overview, controls, W.HBox([self.threshold, self.direction]), self.table]
         if self.chart is not None:
             parts.append(self.chart)
         super().__init__(parts, **kwargs)
@@ -61,10 +61,6 @@ class RunsView(W.VBox):
         self.direction.value = ("below" if s.higher_is_better(s.metric) else "above") + " the threshold fails"
         table = s.slice_table()
         who = ", ".join(s.models) if s.models else "all models"
-        self.table.value = s.table_html(table, caption=f"{s.metric} by {s.slice_by} ({who})")
+        self.table.value = table_html(table, caption=f"{s.metric} by {s.slice_by} ({who})")
         if self.chart is not None:
-            self.chart.clear_output(wait=True)
-            with self.chart:
-                from IPython.display import display
-
-                display(SVGChart(s.slice_chart(table)))
+            show_chart(self.chart, s.slice_chart(table))

@@ -48,6 +48,8 @@ class Session(t.HasTraits):
         ``metrics`` are given, else the numeric columns the runs already carry (latency, cost,
         precomputed judge scores, human ratings).
     metrics : metric names to score with ``evalnb.score`` (may be slow for model-based metrics).
+    strict : passed to :func:`evalnb.load_runs` when ``runs`` are paths (default False: the
+        rejected rows are kept in ``runs.errors`` and shown).
     """
 
     models = t.List(t.Unicode(), help="models shown (empty: all)")
@@ -61,9 +63,10 @@ class Session(t.HasTraits):
     status = t.Unicode("", help="last message for the status bar")
 
     def __init__(self, runs: Any, kpis: Any = None, scores: Any = None,
-                 metrics: Sequence[str] | None = None, **kwargs: Any):
+                 metrics: Sequence[str] | None = None, strict: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
-        self.runs = runs if isinstance(runs, evalnb.Runs) else evalnb.load_runs(runs)
+        # strict=False: bad rows are listed (Explorer header) instead of stopping the app
+        self.runs = runs if isinstance(runs, evalnb.Runs) else evalnb.load_runs(runs, strict=strict)
         self.kpis = None if kpis is None else (kpis if isinstance(kpis, evalnb.Kpis) else evalnb.load_kpis(kpis))
         if scores is None and metrics:
             scores = evalnb.score(self.runs, list(metrics))
@@ -233,3 +236,186 @@ class Session(t.HasTraits):
 
     def table_html(self, df: pd.DataFrame, caption: str | None = None) -> str:
         return frame_html(df, caption=caption)
+
+    # -- Compare --------------------------------------------------------------------------------
+    def quality_metric(self) -> str | None:
+        for c in ("judge_helpfulness", "judge_relevance", "judge_faithfulness", "human_rating"):
+            if c in self.metric_columns:
+                return c
+        good = [c for c in self.metric_columns if self.higher_is_better(c)]
+        return good[0] if good else None
+
+    def summary(self, metrics: Sequence[str] | None = None, n_boot: int = 500):
+        """Per-model estimates with CIs (``evalnb.summarize``), on the selected models."""
+        cols = list(metrics or self.metric_columns)
+        success = "task_success" if "task_success" in self.frame else None
+        return evalnb.summarize(self.selected_frame(), by=["model"], metrics=cols, n_boot=n_boot, seed=0,
+                                success=success, progress=False)
+
+    def compare(self, baseline: str, candidate: str, metrics: Sequence[str] | None = None, n_boot: int = 1000):
+        """Paired comparison on matched items (``evalnb.compare``), p-values adjusted across metrics."""
+        cols = [c for c in (metrics or self.metric_columns) if c in self.frame]
+        return evalnb.compare(self.frame, baseline=baseline, candidate=candidate, metrics=cols, n_boot=n_boot, seed=0)
+
+    def pareto(self, quality: str | None = None) -> pd.DataFrame:
+        """Mean cost vs mean quality per model, with who is on the cost-quality frontier.
+
+        The means come from ``evalnb.summarize``; a model is on the frontier when no other model
+        is at most as expensive and strictly better, or cheaper and at least as good.
+        """
+        quality = quality or self.quality_metric()
+        frame = self.summary([quality, "cost_usd"], n_boot=200).to_frame()
+        est = frame[frame["statistic"].isin(["mean", "rate"])].pivot_table(index="model", columns="metric",
+                                                                          values="estimate", aggfunc="first")
+        table = pd.DataFrame({"model": est.index, "cost_per_request": est["cost_usd"].to_numpy(),
+                              "quality": est[quality].to_numpy()})
+        on = []
+        for r in table.itertuples():
+            dominated = ((table["cost_per_request"] <= r.cost_per_request) & (table["quality"] >= r.quality)
+                         & ((table["cost_per_request"] < r.cost_per_request) | (table["quality"] > r.quality))).any()
+            on.append(not dominated)
+        table["on_frontier"] = on
+        table.attrs["quality"] = quality
+        return table
+
+    def pareto_chart(self, table: pd.DataFrame | None = None):
+        import altair as alt
+
+        table = self.pareto() if table is None else table
+        quality = table.attrs.get("quality", "quality")
+        data = table.assign(model=table["model"].map(lambda v: reveal(text_of(v))[:60]))
+        base = alt.Chart(data)
+        front = base.transform_filter(alt.datum.on_frontier).mark_line(strokeDash=[4, 3], color="#888").encode(
+            x="cost_per_request:Q", y="quality:Q", order="cost_per_request:Q")
+        pts = base.mark_circle(size=200).encode(
+            x=alt.X("cost_per_request:Q", title="mean cost per request (USD)", scale=alt.Scale(zero=False)),
+            y=alt.Y("quality:Q", title=f"mean {quality}", scale=alt.Scale(zero=False)),
+            color="model:N", shape=alt.Shape("on_frontier:N", title="on frontier"),
+            tooltip=["model:N", alt.Tooltip("cost_per_request:Q", format=".5f"), alt.Tooltip("quality:Q", format=".3f"),
+                     "on_frontier:N"])
+        return (front + pts).properties(width=420, height=260, title="Cost-quality frontier")
+
+    # -- Failures -------------------------------------------------------------------------------
+    def failure_rule(self) -> str:
+        return f"{'<' if self.higher_is_better(self.metric) else '>'}{self.fail_threshold:g}"
+
+    def worst_slices(self, by: Sequence[str] | None = None):
+        """Slices whose failure rate is significantly above the rest (``evalnb.worst_slices``)."""
+        return evalnb.worst_slices(self.selected_frame(), metric=self.metric, by=list(by or [self.slice_by]),
+                                   failure=self.failure_rule(), higher_is_better=self.higher_is_better(self.metric))
+
+    # -- KPI validation -------------------------------------------------------------------------
+    def joined_frame(self) -> pd.DataFrame:
+        if not self.kpi_columns:
+            from evalnb._errors import EvalnbError
+
+            raise EvalnbError("no KPI log: create the Explorer/Session with kpis=...")
+        return self.selected_frame()
+
+    def correlate(self, metrics: Sequence[str], kpi: str | None = None, level: str = "sample",
+                  controls: Sequence[str] | None = None, n_boot: int = 500):
+        """Associations of metrics with the KPI, CIs and adjusted p-values (``evalnb.correlate``)."""
+        kw: dict[str, Any] = {"level": level, "n_boot": n_boot, "seed": 0}
+        if level == "group":
+            kw["group"] = "item_id"
+        if controls:
+            kw["controls"] = list(controls)
+        return evalnb.correlate(self.joined_frame(), metrics=list(metrics), targets=[kpi or self.kpi], **kw)
+
+    def fit_kpi(self, metrics: Sequence[str], kpi: str | None = None, controls: Sequence[str] | None = None):
+        """statsmodels fit of the KPI with incremental validity (``evalnb.fit_kpi``)."""
+        return evalnb.fit_kpi(self.joined_frame(), kpi or self.kpi, list(metrics), controls=list(controls or []),
+                              cv_repeats=1)
+
+    def scatter_chart(self, metric: str, kpi: str | None = None, sample: int = 2000):
+        """Metric vs KPI scatter (a seeded sample of rows) with a linear fit line."""
+        import altair as alt
+
+        kpi = kpi or self.kpi
+        df = self.joined_frame()[[metric, kpi, "model"]].dropna()
+        if len(df) > sample:
+            df = df.sample(sample, random_state=0)
+        df = df.assign(model=df["model"].map(lambda v: reveal(text_of(v))[:60]))
+        base = alt.Chart(df)
+        points = base.mark_circle(size=14, opacity=0.35).encode(
+            x=alt.X(f"{metric}:Q", scale=alt.Scale(zero=False)),
+            y=alt.Y(f"{kpi}:Q", scale=alt.Scale(zero=False)),
+            color="model:N")
+        fit = base.transform_regression(metric, kpi).mark_line(color="black").encode(
+            x=f"{metric}:Q", y=f"{kpi}:Q")
+        return (points + fit).properties(width=380, height=240, title=f"{kpi} vs {metric} (sample of {len(df):,})")
+
+    # -- Portfolio ------------------------------------------------------------------------------
+    def select_portfolio(self, kpi: str | None = None, candidates: Sequence[str] | None = None):
+        """Recommended primary/secondary/safety/robustness metrics (``evalnb.select_portfolio``)."""
+        cands = list(candidates) if candidates else [c for c in self.metric_columns
+                                                      if c not in ("latency_ms", "cost_usd", "human_rating")]
+        human = "human_rating" if "human_rating" in self.frame else None
+        self.selection = evalnb.select_portfolio(self.joined_frame(), kpi=kpi or self.kpi, candidates=cands,
+                                                 human=human, n_boot=300, cv_repeats=1)
+        gates = self.gate_columns()
+        self.thresholds = {c: self.default_gate_threshold(c) for c in gates}
+        return self.selection
+
+    def gate_columns(self) -> list[str]:
+        sel = getattr(self, "selection", None)
+        if sel is None:
+            return []
+        return [c.column for c in (sel.primary + sel.safety + sel.robustness)]
+
+    def default_gate_threshold(self, column: str) -> float:
+        """Starting threshold: the median model's mean, rounded (the user moves it)."""
+        means = self.frame.groupby("model")[column].mean()
+        return round(float(means.median()), 2)
+
+    def portfolio(self, thresholds: dict[str, float] | None = None):
+        """The exportable Portfolio with the current thresholds (absolute gates)."""
+        from evalnb.portfolio.selection import portfolio_from_selection
+
+        if getattr(self, "selection", None) is None:
+            self.select_portfolio()
+        th = dict(self.thresholds if thresholds is None else thresholds)
+        return portfolio_from_selection(self.selection, th, rule="point", min_n=50,
+                                        name="explorer_portfolio", outcome=self.kpi)
+
+    def gate_preview(self, thresholds: dict[str, float] | None = None) -> pd.DataFrame:
+        """Which runs pass each gate at these thresholds (``evalnb.gate`` per model)."""
+        portfolio = self.portfolio(thresholds)
+        rows = []
+        for model in self.all_models:
+            rep = evalnb.gate(portfolio, self.frame[self.frame["model"] == model], n_boot=200, seed=0)
+            frame = rep.to_frame()
+            frame.insert(0, "model", model)
+            rows.append(frame)
+        return pd.concat(rows, ignore_index=True)
+
+    def export_portfolio(self, path: str) -> str:
+        """Write the portfolio config (YAML or JSON by suffix); returns the path."""
+        p = self.portfolio()
+        out = p.write(path)
+        self.status = f"portfolio written to {out}"
+        return str(out)
+
+    # -- Drift / judge validation ---------------------------------------------------------------
+    def windows(self) -> list[str]:
+        if "timestamp" not in self.frame:
+            return []
+        months = pd.to_datetime(self.frame["timestamp"], utc=True).dt.strftime("%Y-%m")
+        return sorted(months.dropna().unique().tolist())
+
+    def drift(self, split: str, metrics: Sequence[str] | None = None):
+        """Reference = before the month ``split``, current = from it on (``evalnb.drift``)."""
+        df = self.selected_frame()
+        ts = pd.to_datetime(df["timestamp"], utc=True)
+        cut = pd.Timestamp(f"{split}-01", tz="UTC")
+        metrics = list(metrics or [c for c in self.metric_columns if c not in ("latency_ms", "cost_usd")])
+        return evalnb.drift(df[ts < cut], df[ts >= cut], metrics=metrics, kpi=self.kpi or None, n_boot=300,
+                            reference_label=f"before {split}", current_label=f"from {split}")
+
+    def validity_drift(self, metrics: Sequence[str], kpi: str | None = None):
+        """Monthly metric-KPI association with decoupling alerts (``evalnb.validity_drift``)."""
+        return evalnb.validity_drift(self.joined_frame(), list(metrics), kpi or self.kpi, n_boot=300)
+
+    def validate_judge(self, judge: str, human: str = "human_rating"):
+        """Judge vs human agreement (``evalnb.validate_judge``)."""
+        return evalnb.validate_judge(self.selected_frame(), judge=judge, human=human)

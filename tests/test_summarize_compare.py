@@ -264,6 +264,15 @@ def test_compare_corpus_metric_paired_bootstrap():
     assert row["ci_low"] > 0 and row["p_value"] < 0.01 and "Koehn" in row["test"]
 
 
+def test_compare_pairs_on_item_and_sample_ids():
+    frame = pd.DataFrame({"model": ["a"] * 6 + ["b"] * 6, "item_id": ["q1", "q1", "q1", "q2", "q3", "q4"] * 2,
+                          "sample_id": [0, 1, 2, None, None, None] * 2,
+                          "score": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.2, 0.4, 0.3, 0.5, 0.7, 0.6]})
+    row = compare(frame, baseline="a", candidate="b", metrics=["score"], n_boot=100).to_frame().iloc[0]
+    assert row["paired"] and row["n_pairs"] == 6
+    assert row["difference"] == pytest.approx(np.mean([0.1, 0.2, 0.0, 0.1, 0.2, 0.0]))
+
+
 def test_compare_by_slice_and_errors():
     frame = _two_models()
     cmp = compare(frame, baseline="base", candidate="cand", metrics=["quality"], by="category", n_boot=200)

@@ -9,10 +9,8 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import sys
 import time
 import uuid
-from itertools import combinations
 from math import comb
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from evalnb.metrics import sandbox as sbx
 from evalnb.metrics.sandbox import Sandbox, probe_isolation
 
 DEADLINE = 2.0
+STARTUP_SLACK = 3.0  # interpreter start-up before the deadline starts, on a 2-core box shared by a team
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +126,8 @@ def test_x01_infinite_loop_times_out_and_leaves_nothing(box, tmp_root):
     t0 = time.monotonic()
     r = box.run("while True:\n    pass\n", "assert True")
     assert r.status == "timeout"
-    assert time.monotonic() - t0 <= DEADLINE + 1.0 + 0.5  # + interpreter start-up on a busy 2-core box
+    assert r.run_s <= DEADLINE + 1.0                       # the deadline runs from the harness's ready signal
+    assert time.monotonic() - t0 <= DEADLINE + 1.0 + STARTUP_SLACK
     assert _survivors(r.marker.encode(), "environ") == []
     _no_leftovers(tmp_root)
 
@@ -136,7 +136,8 @@ def test_x02_long_c_call_is_killed_from_outside(box):
     t0 = time.monotonic()
     r = box.run("sum(range(10**10))\n", "assert True")  # one C call: an in-process alarm would not fire
     assert r.status == "timeout"
-    assert time.monotonic() - t0 <= DEADLINE + 1.0 + 0.5
+    assert r.run_s <= DEADLINE + 1.0
+    assert time.monotonic() - t0 <= DEADLINE + 1.0 + STARTUP_SLACK
 
 
 def test_x03_memory_blowup_is_oom_or_timeout_and_host_rss_flat(box):
@@ -144,7 +145,8 @@ def test_x03_memory_blowup_is_oom_or_timeout_and_host_rss_flat(box):
     t0 = time.monotonic()
     r = box.run("import itertools\nx = list(itertools.product(range(10), repeat=9))\n", "assert True")
     assert r.status in ("oom", "timeout")
-    assert time.monotonic() - t0 <= DEADLINE + 2.0 + 0.5
+    assert r.run_s <= DEADLINE + 2.0
+    assert time.monotonic() - t0 <= DEADLINE + 2.0 + STARTUP_SLACK
     assert _rss_kb() - before < 50_000  # KiB: the kernel-side process did not grow
 
 
@@ -188,7 +190,7 @@ def f():
 """
     t0 = time.monotonic()
     r = box.run(code, "assert f() == 1")
-    assert r.status == "passed" and time.monotonic() - t0 < DEADLINE
+    assert r.status == "passed" and r.run_s < DEADLINE / 2      # did not wait for the orphan
     assert _survivors(token.encode()) == []
     # the MultiPL-E fork_once shape: the main process exits 0 at once, its child lingers
     r2 = box.run(code.replace("def f():", "os._exit(0)\ndef f():"), "assert f() == 1")
@@ -211,7 +213,7 @@ def test_x08_input_fails_fast(box):
     t0 = time.monotonic()
     r = box.run("x = input()\n", "assert x")
     assert r.status == "failed" and "EOFError" in r.detail
-    assert time.monotonic() - t0 < 1.5
+    assert r.run_s < 1.0 and time.monotonic() - t0 < DEADLINE + STARTUP_SLACK
 
 
 def test_x09_network_is_unreachable(box):

@@ -38,12 +38,13 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .._errors import SandboxUnavailableError
+from ._sandbox_os import (MARKER_VAR, _interpreter_runs_as, _kill, _kill_marked, _pids_cgroup_base, _remove_cgroup,
+                          _remove_tree)
 
 HARNESS = Path(__file__).with_name("_sandbox_harness.py")
 STATUSES = ("passed", "failed", "timeout", "oom", "sandbox_error", "infra_timeout")
 #: statuses that say something about the candidate (the others are excluded from pass@k's n)
 VERDICTS = ("passed", "failed", "timeout", "oom")
-MARKER_VAR = "EVALNB_SANDBOX_RUN"
 NOBODY = 65534
 UNSHARE_FLAGS = ("--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc")
 # (layer name, unshare flags) probed in this order; the first that fails is the one named.
@@ -113,6 +114,7 @@ class ExecutionResult:
     detail: str = ""
     checks: int = 0
     returncode: int | None = None
+    run_s: float | None = None   # seconds from the harness's ready signal to the end (None: never ready)
     marker: str = ""   # EVALNB_SANDBOX_RUN value in the sample's environment (not secret; for leak checks)
 
     @property
@@ -122,41 +124,6 @@ class ExecutionResult:
 
 _probe_lock = threading.Lock()
 _probe_cache: IsolationReport | None = None
-
-
-def _interpreter_runs_as(uid: int) -> bool:
-    try:
-        proc = subprocess.run([sys.executable, "-s", "-c", "import json, ast, ctypes"], stdin=subprocess.DEVNULL,
-                              capture_output=True, timeout=30, env={"PATH": "/usr/bin:/bin"}, cwd="/",
-                              user=uid, group=uid, extra_groups=[])
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return proc.returncode == 0
-
-
-def _pids_cgroup_base() -> str | None:
-    """A writable cgroup-v1 ``pids`` directory for per-sample cgroups, or None."""
-    try:
-        with open("/proc/self/mountinfo") as fh:
-            mounts = [line.split() for line in fh]
-        with open("/proc/self/cgroup") as fh:
-            own = dict((parts[1], parts[2]) for parts in (line.strip().split(":", 2) for line in fh) if len(parts) == 3)
-    except OSError:
-        return None
-    for fields in mounts:
-        sep = fields.index("-")
-        if fields[sep + 1] == "cgroup" and "pids" in fields[sep + 3].split(","):
-            base = os.path.join(fields[4], own.get("pids", "/").lstrip("/"))
-            probe = os.path.join(base, f"evalnb-probe-{uuid.uuid4().hex[:8]}")
-            try:
-                os.mkdir(probe)
-                with open(os.path.join(probe, "pids.max"), "w") as fh:
-                    fh.write("16")
-                os.rmdir(probe)
-                return base
-            except OSError:
-                return None
-    return None
 
 
 def _hidden_and_kept() -> tuple[list[str], list[str]]:
@@ -484,8 +451,9 @@ class Sandbox:
             returncode = None
         duration = time.monotonic() - start
         text = out.decode("utf-8", "replace")
+        run_s = None if ready_at is None else time.monotonic() - ready_at
         base = dict(output=text, output_truncated=truncated, duration_s=duration, returncode=returncode,
-                    marker=marker)
+                    marker=marker, run_s=run_s)
         verdict = _parse_result(res, nonce)
         if verdict is not None and killed_for is None:
             outcome, checks, detail = verdict
@@ -502,26 +470,6 @@ class Sandbox:
             return ExecutionResult("timeout", detail="CPU-time limit (RLIMIT_CPU) reached", **base)
         return ExecutionResult("failed", detail=f"the process ended (exit {returncode}) without reporting a "
                                "result after the tests (no result nonce)", **base)
-
-
-def _remove_cgroup(path: str) -> None:
-    """SIGKILL whatever is left in a per-sample pids cgroup, then remove it."""
-    for _ in range(50):
-        try:
-            with open(os.path.join(path, "cgroup.procs")) as fh:
-                pids = [int(p) for p in fh.read().split()]
-        except OSError:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            os.rmdir(path)
-            return
-        except OSError:
-            time.sleep(0.02)
 
 
 _unisolated: IsolationReport | None = None
@@ -554,57 +502,6 @@ def _parse_result(res: bytes, nonce: str) -> tuple[str, int, str] | None:
                 return None
             return parts[1], checks, str(detail)
     return None
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    # The sample leads its own session/process group; with namespaces the harness is the PID
-    # namespace's init, and its death makes the kernel SIGKILL everything left in the namespace.
-    for target in (lambda: os.killpg(proc.pid, signal.SIGKILL), lambda: proc.send_signal(signal.SIGKILL)):
-        try:
-            target()
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _marked_pids(marker: str) -> list[int]:
-    """PIDs whose environment carries ``EVALNB_SANDBOX_RUN=<marker>`` (the host's view of /proc)."""
-    needle = f"{MARKER_VAR}={marker}".encode()
-    found: list[int] = []
-    if not os.path.isdir("/proc"):
-        return found
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/environ", "rb") as fh:
-                    if needle in fh.read():
-                        found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def _kill_marked(marker: str) -> None:
-    # isolation="none" has no PID namespace: sweep setsid() escapees by their marker (best effort;
-    # a process that execs with an empty environment escapes this, which is why namespaces exist).
-    for pid in _marked_pids(marker):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _remove_tree(path: str) -> None:
-    def onerror(func, p, exc):  # the sample may have chmod'ed things read-only
-        try:
-            os.chmod(os.path.dirname(p), 0o700)
-            os.chmod(p, 0o700)
-            func(p)
-        except OSError:
-            pass
-
-    shutil.rmtree(path, onerror=onerror)
-    if os.path.exists(path):
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def run_samples(codes: Sequence[str], tests: Sequence[str], **settings) -> list[ExecutionResult]:

@@ -32,6 +32,7 @@ MIN_N = 10                 # fewer points: CI = [-1, 1], status "too few points"
 MAX_FAILED_FRACTION = 0.1  # more degenerate (constant) resamples than this: CI = [-1, 1]
 _CHUNK_CELLS = 4_000_000   # resamples x cells processed at once (memory ~ 32 MB per array)
 _KENDALL_TABLE_MAX = 250_000
+_SPEARMAN_TABLE_MAX = 256   # joint levels for the one-hot (BLAS) path
 
 
 @dataclass(frozen=True)
@@ -119,74 +120,69 @@ def _levels(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, starts, codes
 
 
-def _level_sums(w: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sum the weight columns within each level: (b, n) -> (b, K)."""
-    ws = np.take(w, order, axis=1)
-    if len(starts) == w.shape[1]:  # no ties: nothing to merge
-        return ws
-    return np.add.reduceat(ws, starts, axis=1)
-
-
-def _midranks2(counts: np.ndarray) -> np.ndarray:
-    """Twice the tie-aware (average) rank of each level given its weight in each resample.
-
-    Integer arithmetic (doubling keeps half ranks exact) is several times faster than float
-    cumulative sums and exact.
-    """
-    ranks = np.add.accumulate(counts, axis=1, dtype=counts.dtype)
-    ranks *= 2
-    ranks -= counts
-    ranks += 1
-    return ranks
-
-
-def _cube_sum(counts: np.ndarray) -> np.ndarray:
-    c = counts.astype(np.float64)
-    return np.einsum("bk,bk,bk->b", c, c, c)
-
-
 # ----------------------------------------------------------------------------------------
 # bootstrap replicates
 # ----------------------------------------------------------------------------------------
+def _indicator(codes: np.ndarray, k: int):
+    """Sparse (k, n) level-indicator matrix: ``G @ w`` sums the weights within each level."""
+    from scipy import sparse
+
+    return sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(k, len(codes)))
+
+
 def boot_spearman(xs: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Spearman rho of each column of ``xs`` (n, m) with ``y`` for every resample.
 
     ``weights`` (n_boot, n) are resample counts. Returns (n_boot, m); NaN where a resample is
-    constant in either variable. With level weights C_k and twice the mid-ranks R_k:
-    sum of squares = (N^3 - N - sum(C_k^3 - C_k)) / 12 and the cross-product is
-    sum_k R_k * (sum over rows at level k of w_i R_y(i)) / 4 - N ((N + 1) / 2)^2.
+    constant in either variable. Each column is sorted once into levels; per resample the level
+    weights C_k come from one sparse product (level indicator x weights), the tie-aware mid-ranks
+    from their cumulative sums, and with N the total weight:
+    sum of squares = (N^3 - N - sum(C_k^3 - C_k)) / 12, cross-product =
+    sum_k midrank_k * (sum over rows at level k of w_i * rank_y(i)) - N ((N + 1) / 2)^2.
+    When the joint table of x and y levels is small (judge scores or flags against a binary or
+    1-5 KPI) the whole computation runs on that table instead.
     """
     xs = np.asarray(xs, dtype=float).reshape(len(y), -1)
     n_boot, n = weights.shape
-    y_order, y_starts, y_codes = _levels(np.asarray(y, dtype=float))
-    x_levels = [_levels(xs[:, j]) for j in range(xs.shape[1])]
+    _, y_starts, y_codes = _levels(np.asarray(y, dtype=float))
+    ky = len(y_starts)
+    g_y = _indicator(y_codes, ky)
+    plans = []
+    for j in range(xs.shape[1]):
+        _, starts, codes = _levels(xs[:, j])
+        if len(starts) * ky <= _SPEARMAN_TABLE_MAX:
+            plans.append(("table", len(starts), _indicator(y_codes * len(starts) + codes, len(starts) * ky)))
+        else:
+            plans.append(("levels", len(starts), _indicator(codes, len(starts))))
     out = np.empty((n_boot, xs.shape[1]))
     step = max(1, min(64, _CHUNK_CELLS // max(n, 1)))  # ~64 resamples at a time stay in cache
-    big = int(weights.sum(axis=1).max()) if n_boot else 0
-    itype = np.int32 if 2 * big * (2 * big + 1) * max(int(weights.max()), 1) < 2 ** 31 else np.int64
     for lo in range(0, n_boot, step):
-        w = weights[lo:lo + step].astype(itype, copy=False)
-        total = w.sum(axis=1, dtype=np.float64)
-        cy = _level_sums(w, y_order, y_starts)
-        ry2 = _midranks2(cy)
-        syy = (total ** 3 - total - (_cube_sum(cy) - total)) / 12
-        z = w * np.take_along_axis(ry2, np.broadcast_to(y_codes, w.shape), axis=1)
-        wcube = None
-        for j, (order, starts, codes) in enumerate(x_levels):
-            cx = _level_sums(w, order, starts)
-            rx2 = _midranks2(cx)
-            if len(starts) == n:
-                if wcube is None:
-                    wcube = _cube_sum(w)
-                cube = wcube
+        wt = np.ascontiguousarray(weights[lo:lo + step].T, dtype=np.float64)   # (n, b)
+        b = wt.shape[1]
+        total = wt.sum(axis=0)
+        cy = g_y @ wt
+        ry = np.cumsum(cy, axis=0) - (cy - 1) / 2
+        syy = (total ** 3 - total - (np.einsum("kb,kb,kb->b", cy, cy, cy) - total)) / 12
+        both = None
+        for j, (kind, kx, g) in enumerate(plans):
+            if kind == "table":
+                table = (g @ wt).reshape(ky, kx, b)
+                cx = table.sum(axis=0)
+                rx = np.cumsum(cx, axis=0) - (cx - 1) / 2
+                sxy = np.einsum("cab,ab,cb->b", table, rx, ry)
             else:
-                cube = _cube_sum(cx)
-            sxx = (total ** 3 - total - (cube - total)) / 12
-            zx = _level_sums(z, order, starts)
-            cross = np.einsum("bk,bk->b", rx2, zx, dtype=np.int64, casting="safe").astype(np.float64)
-            sxy = cross / 4 - total * ((total + 1) / 2) ** 2
+                if both is None:  # weights and weight x y-rank side by side: one product per column
+                    both = np.concatenate([wt, wt * ry[y_codes]], axis=1)
+                sums = g @ both
+                cx, zx = sums[:, :b], sums[:, b:]
+                rx = np.cumsum(cx, axis=0)
+                rx -= 0.5 * cx
+                rx += 0.5
+                sxy = np.einsum("kb,kb->b", rx, zx)
+            sxx = (total ** 3 - total - (np.einsum("kb,kb,kb->b", cx, cx, cx) - total)) / 12
+            sxy = sxy - total * ((total + 1) / 2) ** 2
             with np.errstate(invalid="ignore", divide="ignore"):
-                out[lo:lo + step, j] = _clip(sxy / np.sqrt(sxx * syy), sxx, syy)
+                out[lo:lo + b, j] = _clip(sxy / np.sqrt(sxx * syy), sxx, syy)
     return out
 
 
@@ -213,17 +209,9 @@ def boot_pearson(xs: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarr
 
 def _joint_tables(x_codes: np.ndarray, kx: int, y_codes: np.ndarray, ky: int, w: np.ndarray) -> np.ndarray:
     """Weighted contingency tables (b, ky, kx) of the two columns' levels, one per resample."""
-    joint = y_codes * kx + x_codes
-    order = np.argsort(joint, kind="stable")
-    js = joint[order]
-    new = np.empty(len(js), dtype=bool)
-    new[:1] = True
-    np.not_equal(js[1:], js[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    sums = np.add.reduceat(np.take(w, order, axis=1), starts, axis=1)
-    table = np.zeros((w.shape[0], ky * kx), dtype=w.dtype)
-    table[:, js[starts]] = sums
-    return table.reshape(-1, ky, kx)
+    g = _indicator(y_codes * kx + x_codes, ky * kx)
+    sums = g @ np.ascontiguousarray(w.T, dtype=np.float64)
+    return np.ascontiguousarray(sums.T).astype(np.int64).reshape(-1, ky, kx)
 
 
 def boot_kendall(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -20,7 +20,8 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from .base import MEAN, PROPORTION, Metric, Output, references_of
+from .base import MEAN, PROPORTION, Metric, Output
+from .overlap import _pairs
 from .registry import register
 
 _DELETE_PUNCT = str.maketrans("", "", string.punctuation)
@@ -186,11 +187,9 @@ class _Squad(Metric):
         return f"{super().signature()}|norm:squad-v1.1+nfc|refs:max"
 
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
-        refs = references_of(frame).tolist()
-        outs = frame["output"].tolist()
         # A missing output (None/NaN) is not the answer "": it stays NaN. "None" is a string.
-        pos = [i for i, (o, r) in enumerate(zip(outs, refs)) if isinstance(o, str) and r]
-        em, f1 = _memo_scores([outs[i] for i in pos], [refs[i] for i in pos])
+        pos, outs, refs = _pairs(frame)
+        em, f1 = _memo_scores(outs, refs)
         col = np.full(len(frame), np.nan)
         col[pos] = em if self._column == "exact_match" else f1
         return pd.DataFrame({self._column: col}, index=frame.index)

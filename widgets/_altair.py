@@ -46,7 +46,9 @@ def chart_svg(chart: Any) -> str:
     """The chart as an SVG document string (vl-convert; no network, no browser)."""
     import vl_convert as vlc
 
-    spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
+    # Altair's schema validation costs tens of ms per chart; our charts are built by code and
+    # validated once in the tests, so interactive redraws skip it.
+    spec = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else chart
     return vlc.vegalite_to_svg(spec)
 
 

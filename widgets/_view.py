@@ -82,3 +82,57 @@ class Busy:
         finally:
             self.bar.value = 1
             self.bar.layout.visibility = "hidden"
+
+
+class ChartLane:
+    """Renders charts off the interaction path: the table updates at once, the SVG follows.
+
+    vl-convert takes ~50 ms per chart here, about half of a slice change's budget, so in a live
+    kernel the chart is drawn on one background thread and only the newest request is drawn
+    (older ones are skipped). Without a kernel (tests, scripts) it draws synchronously.
+    """
+
+    def __init__(self, out: W.Output, background: bool | None = None):
+        import threading
+
+        self.out = out
+        if background is None:
+            try:
+                from IPython import get_ipython
+
+                background = get_ipython() is not None and hasattr(get_ipython(), "kernel")
+            except ImportError:
+                background = False
+        self.background = background
+        self._lock = threading.Lock()
+        self._wanted: Any = None
+        self._generation = 0
+        self._worker: Any = None
+
+    def draw(self, make_chart: Any) -> None:
+        """``make_chart`` is a zero-argument callable returning an Altair chart."""
+        if not self.background:
+            show_chart(self.out, make_chart())
+            return
+        import threading
+
+        with self._lock:
+            self._generation += 1
+            self._wanted = (self._generation, make_chart)
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._run, daemon=True)
+                self._worker.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                job, self._wanted = self._wanted, None
+            if job is None:
+                return
+            generation, make_chart = job
+            svg = SVGChart(make_chart())
+            with self._lock:
+                stale = generation != self._generation
+            if not stale:
+                self.out.outputs = ()
+                self.out.append_display_data(svg)

@@ -7,7 +7,7 @@ import ipywidgets as W
 
 from evalnb._display import reveal, text_of
 
-from ._view import TABLE_CSS, Busy, show_chart, table_html
+from ._view import TABLE_CSS, Busy, ChartLane, table_html
 from .session import Session
 
 
@@ -27,6 +27,7 @@ class FailuresView(W.VBox):
         self.table = W.HTML()
         self.table.add_class("evalnb-failures-table")
         self.chart = W.Output()
+        self.lane = ChartLane(self.chart)
         self.find = W.Button(description="Find worst slices", icon="search", button_style="warning")
         self.busy = Busy()
         self.worst = W.HTML()
@@ -66,7 +67,7 @@ class FailuresView(W.VBox):
         self.rule.value = f"failure: {s.metric} {s.failure_rule()}"
         table = s.slice_table()
         self.table.value = table_html(table, caption=f"Failure rate of {s.metric} by {s.slice_by}")
-        show_chart(self.chart, s.slice_chart(table))
+        self.lane.draw(lambda: s.slice_chart(table))
         options = [str(v) for v in table[s.slice_by]]
         keep = s.slice_value if s.slice_value in options else (options[0] if options else None)
         self.slice_value.options = options

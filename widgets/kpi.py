@@ -35,6 +35,7 @@ class KpiView(W.VBox):
         self.forest = W.Output()
         self.scatter = W.Output()
         self.kpi.observe(lambda ch: setattr(s, "kpi", ch["new"] or ""), "value")
+        s.observe(lambda ch: setattr(self.kpi, "value", ch["new"]) if ch["new"] in self.kpi.options else None, "kpi")
         self.fit.on_click(self._fit)
         super().__init__([W.HBox([self.metrics, W.VBox([self.kpi, self.level, self.scatter_metric])]),
                           W.HBox([self.controls, self.fit]), self.busy.widget, self.table, self.forest,

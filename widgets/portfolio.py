@@ -32,6 +32,9 @@ class PortfolioView(W.VBox):
         self.export = W.Button(description="Export config", icon="download", button_style="success")
         self.exported = W.HTML()
         self.exported.add_class("evalnb-exported")
+        # one KPI per session: the KPI tab and this tab stay in step
+        self.kpi.observe(lambda ch: setattr(s, "kpi", ch["new"] or ""), "value")
+        s.observe(lambda ch: setattr(self.kpi, "value", ch["new"]) if ch["new"] in self.kpi.options else None, "kpi")
         self.recommend.on_click(self._recommend)
         self.export.on_click(self._export)
         super().__init__([W.HBox([self.kpi, self.recommend]), self.busy.widget, self.choice, self.slider_box,

@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._view import show_chart, table_html
+from ._view import ChartLane, table_html
 from .session import Session
 
 ALL = "(all models)"
@@ -32,6 +32,7 @@ class RunsView(W.VBox):
         self.overview = W.HTML(table_html(s.runs.summary(), caption="Loaded runs"))
         self.table = W.HTML()
         self.chart = W.Output() if chart else None
+        self.lane = ChartLane(self.chart) if chart else None
         self.model.add_class("evalnb-model-picker")
         self.table.add_class("evalnb-slice-table")
         self.model.observe(self._on_model, "value")
@@ -63,4 +64,4 @@ class RunsView(W.VBox):
         who = ", ".join(s.models) if s.models else "all models"
         self.table.value = table_html(table, caption=f"{s.metric} by {s.slice_by} ({who})")
         if self.chart is not None:
-            show_chart(self.chart, s.slice_chart(table))
+            self.lane.draw(lambda: s.slice_chart(table))

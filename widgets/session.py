@@ -87,6 +87,8 @@ class Session(t.HasTraits):
         if self.slice_by not in self.group_columns and self.group_columns:
             self.slice_by = self.group_columns[0]
         self.fail_threshold = self.default_threshold(self.metric)
+        if self.metric:  # sort once at load, so the first slice change is as fast as the rest
+            self.index.warm(self.group_columns, [self.metric])
 
     # -- columns -----------------------------------------------------------------------------
     def _metric_columns(self) -> list[str]:

@@ -394,3 +394,17 @@ def unpaired_difference(baseline, candidate, confidence: float = 0.95, n_boot: i
         p = float(res.pvalue)
     return Difference(float(a.mean()), float(b.mean()), diff, float(min(low, diff)), float(max(high, diff)),
                       min(p, 1.0), len(a), len(b), 0, False, method, test_name, confidence)
+
+
+def stable_seed(seed: int, *parts: object) -> int:
+    """A per-cell seed derived from ``seed`` and labels, independent of group order.
+
+    (Restored: evalnb.portfolio.gates and evalnb.analysis.drift use it.)
+
+    >>> stable_seed(0, "nova", "rouge1") == stable_seed(0, "nova", "rouge1")
+    True
+    """
+    import hashlib
+
+    text = "\x1f".join([str(seed), *map(str, parts)])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")

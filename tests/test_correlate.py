@@ -48,7 +48,7 @@ def test_estimates_p_values_and_fisher_ci_match_scipy():
             assert (r.ci_low, r.ci_high) == pytest.approx((lo, hi), abs=1e-12)
             assert r.ci_method == "fisher z"
         else:
-            assert r.ci_method.startswith("bootstrap percentile")
+            assert r.ci_method.startswith("bootstrap SE on Fisher z")
 
 
 @pytest.mark.parametrize("method", ["spearman", "kendall", "pearson"])

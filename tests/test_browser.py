@@ -220,6 +220,8 @@ def test_explorer_every_tab(page, lab, artifacts_dir: Path):
     _wait_text(page.locator(f"{k} .evalnb-kpi-table"), lambda t: "task_success" in t, timeout=90)
     timings["KPI fit"] = time.monotonic() - t0
     page.locator(f"{k} .jp-RenderedSVG img").first.wait_for(timeout=60_000)
+    _wait_text(page.locator(f"{k} .evalnb-kpi-fit"), lambda t: "thumbs" not in t and len(t) > 40, timeout=60)
+    page.locator(f"{k} .jp-RenderedSVG img").nth(1).wait_for(timeout=60_000)   # the scatter
     page.locator(k).first.screenshot(path=str(artifacts_dir / "explorer_kpi.png"))
 
     # Portfolio: recommend, move a threshold, the preview changes, export the file
@@ -253,3 +255,44 @@ def test_explorer_every_tab(page, lab, artifacts_dir: Path):
     assert not watch.dialogs and not watch.external((lab.url, "data:", "blob:", "about:"))
     (artifacts_dir / "explorer_timings.txt").write_text(
         "".join(f"{k}: {v:.2f} s\n" for k, v in timings.items()))
+
+
+# -- notebook exported to HTML: widgets render offline from the vendored JS -------------------------
+def test_exported_notebook_shows_widgets_offline(browser, tmp_path, artifacts_dir: Path):
+    from _browser_helpers import Watch
+
+    from evalnb.report.notebook import export_notebook
+
+    out = export_notebook(Path(__file__).parents[1] / "notebooks" / "01_quickstart.ipynb",
+                          tmp_path / "quickstart.html", execute=True)
+    page = browser.new_page()
+    watch = Watch(page)
+    page.goto(out.as_uri())
+    page.wait_for_selector(".widget-dropdown select", timeout=30_000)
+    table = _wait_text(page.locator(".evalnb-slice-table").first, lambda t: "billing" in t)
+    assert "swift-small" in table                      # the saved widget state, not a blank box
+    sizes = page.evaluate("() => [...document.images].map(i => i.naturalWidth)")
+    assert len(sizes) >= 2 and all(w > 100 for w in sizes)
+    assert watch.external(("file://", "data:")) == [], watch.external(("file://", "data:"))
+    assert not watch.errors, watch.errors
+    page.screenshot(path=str(artifacts_dir / "exported_notebook.png"))
+    page.close()
+
+
+def test_sample_report_renders_charts(browser, sample_runs, sample_kpis, tmp_path, artifacts_dir: Path):
+    import evalnb
+    from _browser_helpers import Watch
+
+    rep = evalnb.report(sample_runs, kpis=sample_kpis, kpi="thumbs_up", path=tmp_path / "report.html")
+    page = browser.new_page()
+    watch = Watch(page)
+    page.goto(rep.path.as_uri())
+    page.wait_for_load_state("load")
+    sizes = page.evaluate("() => [...document.images].map(i => [i.naturalWidth, i.naturalHeight])")
+    assert len(sizes) >= 4 and all(w > 100 and h > 50 for w, h in sizes), sizes
+    for title in ("Summary", "Comparisons", "Failures", "KPI validation", "Examples"):
+        assert page.locator("section h2", has_text=title).count() == 1
+    assert "Not available" not in page.locator("#kpi").inner_text()
+    assert watch.external(("file://", "data:")) == [] and not watch.dialogs
+    page.screenshot(path=str(artifacts_dir / "report_sample.png"))
+    page.close()

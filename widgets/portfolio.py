@@ -20,7 +20,8 @@ class PortfolioView(W.VBox):
     def __init__(self, session: Session, path: str = "portfolio.yaml", **kwargs: Any):
         self.session = s = session
         self.kpi = W.Dropdown(options=s.kpi_columns, value=s.kpi or None, description="KPI")
-        self.recommend = W.Button(description="Recommend metrics", button_style="primary", icon="magic")
+        self.recommend = W.Button(description="Recommend metrics", button_style="primary", icon="magic",
+                                  layout=W.Layout(width="auto"))
         self.busy = Busy()
         self.choice = W.HTML()
         self.choice.add_class("evalnb-portfolio-choice")

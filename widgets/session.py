@@ -81,7 +81,7 @@ class Session(t.HasTraits):
         self.group_columns: list[str] = self._group_columns()
         self.index = SliceIndex(self.frame, self.group_columns, self.metric_columns + self.kpi_columns)
         if not self.metric:
-            self.metric = self.metric_columns[0] if self.metric_columns else ""
+            self.metric = self.quality_metric() or (self.metric_columns[0] if self.metric_columns else "")
         if self.kpi_columns and not self.kpi:
             self.kpi = self.kpi_columns[0]
         if self.slice_by not in self.group_columns and self.group_columns:
@@ -241,7 +241,7 @@ class Session(t.HasTraits):
 
     # -- Compare --------------------------------------------------------------------------------
     def quality_metric(self) -> str | None:
-        for c in ("judge_helpfulness", "judge_relevance", "judge_faithfulness", "human_rating"):
+        for c in ("judge_faithfulness", "judge_relevance", "judge_helpfulness", "human_rating"):
             if c in self.metric_columns:
                 return c
         good = [c for c in self.metric_columns if self.higher_is_better(c)]

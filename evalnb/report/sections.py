@@ -15,7 +15,7 @@ from .._display import frame_html, text_of
 
 KEY_COLUMNS = ("run_id", "model", "item_id", "sample_id", "task", "category", "request_id", "timestamp")
 LOWER_IS_BETTER = ("latency", "cost", "violation", "tokens", "handle_time", "escalated")
-QUALITY_HINTS = ("judge_helpfulness", "judge_relevance", "judge_faithfulness", "human_rating", "accuracy",
+QUALITY_HINTS = ("judge_faithfulness", "judge_relevance", "judge_helpfulness", "human_rating", "accuracy",
                  "exact_match", "token_f1", "rougeL", "rouge1", "pass@1")
 TEXT_COLUMNS = ("input", "output", "reference")
 
@@ -119,7 +119,7 @@ def default_failure(values: pd.Series, column: str) -> Any:
     v = pd.to_numeric(values, errors="coerce").dropna()
     if v.isin([0, 1]).all():
         return None
-    if v.between(1, 5).all() and (v == v.round()).mean() > 0.9:
+    if len(v) and v.between(1, 5).all() and v.max() > 1:   # a 1-5 judge/rating scale
         return ">3" if lower_is_better(column) else "<3"
     q = float(v.quantile(0.75 if lower_is_better(column) else 0.25))
     return f">{q:.6g}" if lower_is_better(column) else f"<{q:.6g}"

@@ -207,10 +207,17 @@ def test_sections_degrade_one_by_one(hostile_report):
     assert status["Gates"].startswith("not available: no portfolio")
 
 
-def test_report_on_sample_data_has_all_sections(sample_runs, sample_kpis, tmp_path):
-    rep = evalnb.report(sample_runs, kpis=sample_kpis, path=tmp_path / "sample.html", kpi="thumbs_up")
-    assert rep.sections["Summary"] == "ok"
-    assert rep.sections["KPI validation"] == "ok", rep.sections
+def test_report_on_sample_data_has_all_sections(sample_runs, sample_kpis, sample_joined, tmp_path):
+    from evalnb.portfolio.selection import portfolio_from_selection
+
+    sel = evalnb.select_portfolio(sample_joined, kpi="thumbs_up", n_boot=200, cv_repeats=1)
+    portfolio = portfolio_from_selection(sel, {c.column: 3.5 for c in sel.primary}, rule="point", min_n=50)
+    portfolio.write(tmp_path / "portfolio.yaml")
+    rep = evalnb.report(sample_runs, kpis=sample_kpis, portfolio=tmp_path / "portfolio.yaml",
+                        path=tmp_path / "sample.html", kpi="thumbs_up")
+    assert set(rep.sections.values()) == {"ok"}, rep.sections
+    gates = rep.tables["gates"]
+    assert set(gates["model"]) == set(sample_runs.models) and {"pass", "fail"} <= set(gates["status"])
     for model in sample_runs.models:
         assert model in rep.html
     assert rep.html.count("<img ") >= 2
@@ -237,3 +244,15 @@ def test_cli_bad_input_exit_2(tmp_path):
     assert proc.returncode == 2
     assert "bad.jsonl" in proc.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_vendored_widget_js_matches_recorded_hashes(tmp_path):
+    from evalnb.report.notebook import VENDORED, unpack_widget_js
+
+    files = unpack_widget_js(tmp_path)
+    import hashlib
+
+    for name, sha in VENDORED.items():
+        assert hashlib.sha256(files[name].read_bytes()).hexdigest() == sha
+        assert sha in (ROOT / "evalnb" / "report" / "templates" / "VENDORED.md").read_text()
+    assert b"RequireJS 2.3.8" in files["require.js"].read_bytes()[:300]

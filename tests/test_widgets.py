@@ -58,7 +58,7 @@ def test_slice_index_equals_pandas(seed, n, q, allowed):
     assert ours["n"].tolist() == expected["n"].tolist()
     np.testing.assert_allclose(ours["mean"], expected["mean"], rtol=1e-12, atol=1e-12)  # summation order
     np.testing.assert_allclose(ours["p50"], expected["p50"], rtol=1e-12)
-    np.testing.assert_allclose(ours[f"p{round(q * 100):g}"], expected["pq"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours[f"p{q * 100:g}"], expected["pq"], rtol=1e-12, atol=1e-12)
     assert ours["failures"].tolist() == expected["fails"].tolist()
     assert int(ours["n"].sum()) == len(sub)        # slice counts sum to the selected total
 
@@ -225,3 +225,13 @@ def test_drift_finds_planted_validity_drift(app):
 def test_explorer_has_every_tab(app):
     assert [app.tabs.get_title(i) for i in range(6)] == ["Runs", "Compare", "Failures", "KPI validation",
                                                          "Portfolio", "Drift / judge"]
+
+
+def test_drilled_slice_is_highlighted_in_the_chart(app):
+    f, s = app.failures, app.session
+    f.slice_by.value = "category"
+    f.slice_value.value = "shipping"
+    values = s.slice_chart().to_dict()
+    data = next(iter(values["datasets"].values()))
+    assert [r["category"] for r in data if r["drilled"]] == ["shipping"]
+    assert len(f.chart.outputs) == 1

@@ -130,7 +130,7 @@ class SliceIndex:
             grouped = sorted_vals[regroup]
             starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
             for q in quantiles:
-                out[f"p{round(q * 100):g}"] = _quantile_by_position(grouped, starts, counts, q)
+                out[f"p{q * 100:g}"] = _quantile_by_position(grouped, starts, counts, q)
         if fail_below is not None or fail_above is not None:
             failed = (sorted_vals < fail_below) if fail_below is not None else (sorted_vals > fail_above)
             fails = np.bincount(codes_sorted, weights=failed.astype(float), minlength=k)
@@ -172,5 +172,5 @@ def naive_stats(df: pd.DataFrame, by: str, value: str, filters: Mapping[str, Seq
     g = sub.groupby(by, observed=True)[value]
     frame = g.agg(["count", "mean"]).rename(columns={"count": "n"})
     for q in quantiles:
-        frame[f"p{round(q * 100):g}"] = g.quantile(q)
+        frame[f"p{q * 100:g}"] = g.quantile(q)
     return frame.reset_index().rename(columns={by: "slice"})

@@ -74,8 +74,10 @@ class FailuresView(W.VBox):
         self.slice_value.value = keep
         self._refresh_items()
 
-    def _refresh_items(self, *_: Any) -> None:
+    def _refresh_items(self, change: Any = None) -> None:
         s = self.session
+        if change is not None and isinstance(change, dict) and change.get("name") == "slice_value":
+            self.lane.draw(lambda: s.slice_chart())        # re-highlight the drilled slice
         items = s.items()
         # option labels are shown as text by the browser; reveal() makes bidi/zero-width visible
         labels = [(reveal(f"{text_of(r.model)[:40]} | {text_of(r.item_id)[:40]} | {s.metric}={getattr(r, s.metric, '')}"), r.key)

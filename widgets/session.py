@@ -175,8 +175,13 @@ class Session(t.HasTraits):
         by = by or self.slice_by
         table = self.slice_table(by) if table is None else table
         data = table[[by, "n", "failure_rate", "mean"]].copy()
+        # the drilled slice is highlighted (a linked selection); computed here as data, so no
+        # model text ever enters a Vega expression (R04)
+        data["drilled"] = data[by].astype(str) == (self.slice_value if by == self.slice_by else "")
         data[by] = data[by].map(lambda v: reveal(text_of(v))[:80])
         return alt.Chart(data).mark_bar().encode(
+            color=alt.Color("drilled:N", legend=None,
+                            scale=alt.Scale(domain=[False, True], range=["#4c78a8", "#e45756"])),
             x=alt.X("failure_rate:Q", title=f"failure rate ({self.metric} "
                     f"{'<' if self.higher_is_better(self.metric) else '>'} {self.fail_threshold:g})"),
             y=alt.Y(f"{by}:N", sort="-x", title=by),

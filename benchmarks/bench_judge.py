@@ -38,10 +38,11 @@ def make_requests(n: int) -> list[JudgeRequest]:
     return out
 
 
-async def bare_sdk(url: str, reqs: list[JudgeRequest], concurrency: int) -> float:
+async def bare_sdk(url: str, reqs: list[JudgeRequest], concurrency: int, aiohttp: bool = False) -> float:
     import openai
 
-    client = openai.AsyncOpenAI(base_url=url, api_key="k", max_retries=0, timeout=30)
+    client = openai.AsyncOpenAI(base_url=url, api_key="k", max_retries=0, timeout=30,
+                                http_client=openai.DefaultAioHttpClient() if aiohttp else None)
     sem = asyncio.Semaphore(concurrency)
 
     async def one(r: JudgeRequest) -> None:
@@ -68,7 +69,7 @@ def main() -> None:
         url = server.stdout.readline().strip()
         reqs = make_requests(args.n)
         ideal = args.concurrency / args.latency
-        walls, bares = [], []
+        walls, bares, bares_aio = [], [], []
         for rep in range(args.repeat):  # interleaved, best of each: load from other processes hits both sides
             with tempfile.TemporaryDirectory() as cache:
                 cfg = JudgeConfig(base_url=url, model="bench", api_key="k", cache_dir=cache, concurrency=args.concurrency,
@@ -82,7 +83,8 @@ def main() -> None:
                 wall2 = time.perf_counter() - t0
                 second_calls = fetch_stats(url)["requests"] - calls_before
             bares.append(asyncio.run(bare_sdk(url, reqs, args.concurrency)))
-        wall, bare = min(walls), min(bares)
+            bares_aio.append(asyncio.run(bare_sdk(url, reqs, args.concurrency, aiohttp=True)))
+        wall, bare, bare_aio = min(walls), min(bares), min(bares_aio)
         ok = sum(r.ok for r in first)
         ours, peer = args.n / wall, args.n / bare
         print(f"judge engine: {args.n} items, latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}, "
@@ -90,7 +92,8 @@ def main() -> None:
         print(f"  ideal                 {ideal:8.1f} calls/s")
         print(f"  evalnb engine         {ours:8.1f} calls/s  ({ours / ideal:.1%} of ideal; {ok}/{args.n} ok; {wall:.2f} s)")
         print(f"  bare AsyncOpenAI loop {peer:8.1f} calls/s  ({peer / ideal:.1%} of ideal; {bare:.2f} s)")
-        print(f"  ratio evalnb / bare   {ours / peer:8.2f}")
+        print(f"  bare, aiohttp transport {args.n / bare_aio:6.1f} calls/s  ({args.n / bare_aio / ideal:.1%} of ideal; {bare_aio:.2f} s)")
+        print(f"  ratio evalnb / bare   {ours / peer:8.2f}  (evalnb / bare aiohttp {ours / (args.n / bare_aio):.2f})")
         print(f"  second run: {second_calls} calls, {wall2:.2f} s (all from the cache)")
         print(f"  target >= 90% of ideal: {'met' if ours >= 0.9 * ideal else 'NOT met'}")
     finally:

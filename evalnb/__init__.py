@@ -27,10 +27,15 @@ _API: dict[str, str] = {
     "list_metrics": "evalnb.metrics.registry",
     "score": "evalnb.metrics.scoring",
     "Scores": "evalnb.metrics.scoring",
+    "pass_at_k": "evalnb.metrics.code",
+    "run_code_tests": "evalnb.metrics.code",
+    "Sandbox": "evalnb.metrics.sandbox",
+    "probe_isolation": "evalnb.metrics.sandbox",
     # analysis
     "summarize": "evalnb.analysis.summarize",
     "compare": "evalnb.analysis.compare",
     "worst_slices": "evalnb.analysis.slices",
+    "classification_report": "evalnb.analysis.summarize",
     "correlate": "evalnb.analysis.correlate",
     "fit_kpi": "evalnb.analysis.kpi_models",
     "select_portfolio": "evalnb.analysis.portfolio_select",
@@ -40,12 +45,19 @@ _API: dict[str, str] = {
     # judge
     "generate": "evalnb.metrics.judge.generate",
     "JudgeConfig": "evalnb.metrics.judge.engine",
+    "compare_pairwise": "evalnb.metrics.judge.pairwise",
+    "safety_report": "evalnb.metrics.judge.safety",
+    "bias_probes": "evalnb.metrics.judge.safety",
+    "perturb": "evalnb.metrics.judge.robustness",
+    "stratified_sample": "evalnb.metrics.judge.sampling",
     # portfolio and gates
     "Portfolio": "evalnb.portfolio.config",
     "load_portfolio": "evalnb.portfolio.config",
+    "portfolio_from_selection": "evalnb.portfolio.selection",
     "gate": "evalnb.portfolio.gates",
     # report
     "report": "evalnb.report.html",
+    "export_notebook": "evalnb.report.notebook",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -83,3 +83,13 @@ def test_no_top_level_widgets_module_and_core_has_no_widget_imports():
 def test_cli_lists_commands():
     out = subprocess.run([sys.executable, "-m", "evalnb.cli", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and "validate" in out.stdout
+
+
+def test_readme_lists_every_public_name_and_command():
+    import evalnb
+    from evalnb.cli import COMMANDS
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [n for n in evalnb._API if f"`{n}`" not in readme]
+    assert not missing, f"public names not documented in README.md: {missing}"
+    assert all(f"evalnb {c}" in readme or f"| {c} |" in readme or f" {c} |" in readme for c in COMMANDS)

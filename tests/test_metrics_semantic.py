@@ -73,11 +73,49 @@ def test_identical_to_bertscorer_and_cache_reuse(pairs, cache_dir, idf):
     import sqlite3
     from pathlib import Path
 
+    from evalnb.metrics._embedding_cache import MEMORY, flush_shared
+
+    flush_shared()  # rows are written by a background thread
     (db,) = Path(cache_dir).glob("*.sqlite")
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT COUNT(*) FROM emb").fetchone()[0] == len(set(cands) | set(refs))
-    warm = metric.score(pairs)
+        assert con.execute("PRAGMA page_size").fetchone()[0] == 65536
+    warm = metric.score(pairs)  # from the process's memory layer
     pd.testing.assert_frame_equal(cold, warm)
+    MEMORY.clear()
+    from_disk = metric.score(pairs)  # a fresh process: read back from the SQLite file
+    pd.testing.assert_frame_equal(cold, from_disk)
+    _assert_same(from_disk, P, R, F)
+
+
+def test_batched_tokenisation_and_idf_equal_bert_score(pairs):
+    from bert_score.utils import get_idf_dict, sent_encode
+
+    from evalnb.metrics.semantic import encode_texts, idf_dict_for
+
+    tok = get_scorer()._tokenizer
+    texts = pairs.output.tolist() + pairs.reference.tolist() + [
+        "  padded with spaces\n", "x", "naïve café — ünïcode ✓", " ".join(["word"] * 700)]
+    assert encode_texts(tok, texts) == [sent_encode(tok, t) for t in texts]
+    assert encode_texts(tok, ["", "  "]) == [[tok.cls_token_id, tok.sep_token_id]] * 2
+    refs = sorted(set(pairs.reference))
+    want, got = get_idf_dict(refs, tok, nthreads=0), idf_dict_for(refs, tok)
+    assert dict(got) == dict(want) and got[10 ** 6] == want[10 ** 6]
+
+
+def test_memory_layer_is_bounded_in_bytes():
+    from evalnb.metrics._embedding_cache import MemoryLayer
+
+    mem = MemoryLayer(max_bytes=3 * 800)
+    for k in range(5):
+        mem.put("ns", {f"t{k}": np.zeros(100)})  # 800 bytes each
+    assert sorted(mem.get("ns", [f"t{k}" for k in range(5)])) == ["t2", "t3", "t4"]
+    mem.get("ns", ["t2"])  # t2 becomes the most recent
+    mem.put("ns", {"t5": np.zeros(100)})
+    assert sorted(mem.get("ns", ["t2", "t3", "t4", "t5"])) == ["t2", "t4", "t5"]
+    assert mem.nbytes == 2400 and mem.get("other", ["t2"]) == {}
+    mem.put("ns", {"huge": np.zeros(1000)})  # larger than the bound: not kept
+    assert "huge" not in mem.get("ns", ["huge"]) and mem.nbytes == 2400
 
 
 @pytest.mark.shared_data

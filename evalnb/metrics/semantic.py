@@ -2,10 +2,11 @@
 
 bert-score's ``BERTScorer.score`` embeds every distinct sentence of the call and greedily matches
 tokens by cosine similarity. evalnb uses bert-score's own model loading, tokenisation
-(``sent_encode``), encoder call (``bert_encode``) and idf table (``get_idf_dict``), stores each
-text's token embeddings on disk (:mod:`evalnb.metrics._embedding_cache`), and replays
-``greedy_cos_idf`` from stored embeddings. Two details of that function are reproduced on purpose
-so that values equal ``BERTScorer.score`` on the same pairs (|diff| <= 1e-6, tested):
+(``sent_encode``, batched: :func:`encode_texts`), encoder call (``bert_encode``) and idf table
+(``get_idf_dict``'s formula: :func:`idf_dict_for`), stores each text's token embeddings on disk
+and keeps them in a process-wide memory layer (:mod:`evalnb.metrics._embedding_cache`), and
+replays ``greedy_cos_idf`` from stored embeddings. Two details of that function are reproduced
+on purpose so that values equal ``BERTScorer.score`` on the same pairs (|diff| <= 1e-6, tested):
 
 * it zeroes padded similarity entries before taking the max, so inside a batch of ``batch_size``
   pairs where a shorter sentence is padded, a token's best match is never below 0. evalnb
@@ -76,56 +77,136 @@ def get_scorer(model: str = DEFAULT_MODEL, num_layers: int | None = 6, device: s
 
 
 class _Store:
-    """Embeddings for one call: the persistent cache, or a temporary one when cache=False."""
+    """Embeddings for one call: memory layer, then the persistent cache, then the encoder.
+
+    Every text comes back as (token ids int64[n], float32 [n, dim] tensor on the scorer's
+    device). The process-wide memory layer (:data:`._embedding_cache.MEMORY`) is consulted first,
+    so a process never re-reads from disk, nor moves to the GPU again, what it already holds;
+    texts read from the SQLite file move to the device in one transfer per chunk; texts embedded
+    now stay on the device and are written to the file by a background thread (the call does not
+    wait for the disk). ``cache=False`` uses neither layer (a temporary file only).
+    """
 
     def __init__(self, metric: "BertScore", path: str, layers: int, device: str, scorer):
-        from ._embedding_cache import EmbeddingCache, default_cache_dir
+        from ._embedding_cache import MEMORY, EmbeddingCache, default_cache_dir, shared_cache
 
-        self._tmp = None if metric.settings["cache"] else tempfile.TemporaryDirectory()
+        persistent = bool(metric.settings["cache"])
+        self._tmp = None if persistent else tempfile.TemporaryDirectory()
         root = self._tmp.name if self._tmp else (metric.settings["cache_dir"] or default_cache_dir())
         torch = require("torch")
         extra = [f"torch-{torch.__version__}", f"transformers-{library_version('transformers')}",
                  f"bert-score-{library_version('bert-score')}"]
-        self.cache = EmbeddingCache(root, path, layers, device.split(":")[0], extra)
+        kind = device.split(":")[0]
+        # persistent: the process's write-behind cache, kept open; else a temporary file
+        self.cache = (shared_cache(root, path, layers, kind, extra) if persistent
+                      else EmbeddingCache(root, path, layers, kind, extra))
         self.scorer = scorer
+        self.device = next(scorer._model.parameters()).device
         self.batch_size = int(metric.settings["batch_size"])
+        self.memory = MEMORY if persistent else None
+        self._ns = (str(self.cache.path.resolve()), str(self.device))
 
     def close(self) -> None:
-        self.cache.close()
-        if self._tmp:
+        if self._tmp:  # the shared cache stays open (its writes finish in the background)
+            self.cache.close()
             self._tmp.cleanup()
 
-    def fetch(self, texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """(ids, emb) for every text: from the cache, else embedded now and stored."""
-        got = self.cache.get(texts)
-        missing = [t for t in texts if t not in got]
+    def fetch(self, texts: list[str]) -> dict[str, tuple[np.ndarray, Any]]:
+        """(ids, embedding tensor on the device) for every text."""
+        import torch
+
+        got = self.memory.get(self._ns, texts) if self.memory is not None else {}
+        rest = [t for t in texts if t not in got]
+        if not rest:
+            return got
+        disk = self.cache.get(rest)
+        if disk:
+            names = list(disk)
+            lens = [len(disk[t][0]) for t in names]
+            block = torch.from_numpy(np.concatenate([disk[t][1] for t in names]))
+            block = block.to(self.device)  # one transfer for the chunk
+            read, a = {}, 0
+            for t, n in zip(names, lens):
+                read[t] = (disk[t][0], block[a:a + n])
+                a += n
+            got.update(read)
+            if self.memory is not None:
+                self.memory.put(self._ns, read)
+        missing = [t for t in rest if t not in disk]
         if missing:
-            new = self._embed(missing)
-            self.cache.put(new)
+            new, rows = self._embed(missing)
+            self.cache.put(rows)
             got.update(new)
+            if self.memory is not None:
+                self.memory.put(self._ns, new)
         return got
 
-    def _embed(self, texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def _embed(self, texts: list[str]):
+        """(device entries, host rows for the file) for texts not stored yet."""
         import torch
-        from bert_score.utils import bert_encode, padding, sent_encode
+        from bert_score.utils import bert_encode, padding
 
         tok, model = self.scorer._tokenizer, self.scorer._model
-        device = next(model.parameters()).device
-        # bert-score's sent_encode maps "" to build_inputs_with_special_tokens([]), which
-        # transformers 5 tokenizers no longer have: encode empty texts as [CLS] [SEP] ourselves
-        # (their scores are masked to 0 anyway, as in bert-score).
-        ids = [sent_encode(tok, t) if t.strip() else [tok.cls_token_id, tok.sep_token_id]
-               for t in texts]
+        ids = encode_texts(tok, texts)
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]), reverse=True)
-        out = {}
+        out, rows = {}, {}
         for a in range(0, len(order), self.batch_size):
             idx = order[a:a + self.batch_size]
             padded, lens, mask = padding([ids[i] for i in idx], tok.pad_token_id, dtype=torch.long)
-            emb = bert_encode(model, padded.to(device), attention_mask=mask.to(device)).float().cpu()
+            emb = bert_encode(model, padded.to(self.device),
+                              attention_mask=mask.to(self.device)).float()
+            host = emb.cpu().numpy()
             for j, i in enumerate(idx):
-                out[texts[i]] = (np.asarray(ids[i], dtype=np.int64),
-                                 emb[j, : int(lens[j])].numpy().copy())
+                n = int(lens[j])
+                arr = np.asarray(ids[i], dtype=np.int64)
+                out[texts[i]] = (arr, emb[j, :n])
+                rows[texts[i]] = (arr, host[j, :n])
+        return out, rows
+
+
+def encode_texts(tok, texts: list[str]) -> list[list[int]]:
+    """bert-score's ``sent_encode`` for many texts, in one batched tokenizer call where possible.
+
+    For tokenizers that are not GPT-2/RoBERTa ones (under transformers >= 4) ``sent_encode`` is
+    ``tok.encode(text.strip(), add_special_tokens=True, max_length=tok.model_max_length,
+    truncation=True)``; the batched call gives the same ids (tested) without a Python round trip
+    per text. Other tokenizers go through ``sent_encode`` one text at a time. bert-score maps ""
+    to ``build_inputs_with_special_tokens([])``, which transformers 5 tokenizers no longer have:
+    empty texts are encoded as [CLS] [SEP] here (their scores are masked to 0 anyway).
+    """
+    from bert_score.utils import GPT2Tokenizer, RobertaTokenizer, sent_encode, trans_version
+    from packaging import version
+
+    empty = [tok.cls_token_id, tok.sep_token_id]
+    stripped = [t.strip() for t in texts]
+    full = [i for i, t in enumerate(stripped) if t]
+    out: list[list[int]] = [list(empty) for _ in texts]
+    if not full:
         return out
+    if (isinstance(tok, (GPT2Tokenizer, RobertaTokenizer))
+            or version.parse(trans_version) < version.parse("4.0.0")):
+        for i in full:
+            out[i] = sent_encode(tok, stripped[i])
+        return out
+    enc = tok([stripped[i] for i in full], add_special_tokens=True,
+              max_length=tok.model_max_length, truncation=True)["input_ids"]
+    for i, e in zip(full, enc):
+        out[i] = list(e)
+    return out
+
+
+def idf_dict_for(refs: list[str], tok) -> dict[int, float]:
+    """bert-score's ``get_idf_dict(refs, tok)`` with batched tokenisation (same numbers, tested)."""
+    from collections import Counter
+    from math import log
+
+    count: Counter = Counter()
+    for ids in encode_texts(tok, refs):
+        count.update(set(ids))
+    num_docs = len(refs)
+    idf = defaultdict(lambda: log((num_docs + 1) / (1)))
+    idf.update({idx: log((num_docs + 1) / (c + 1)) for idx, c in count.items()})
+    return idf
 
 
 def _bert_batch_flags(lengths: np.ndarray, batch_size: int) -> np.ndarray:
@@ -170,21 +251,22 @@ def _greedy(h, hm, hw, r, rm, rw, hyp_pad, ref_pad, torch):
 def _match_chunk(hs, rs, emb, idf_dict, pad_h, pad_r, device, torch):
     """P/R/F for one chunk of pairs.
 
-    All distinct texts' token embeddings go to the device as one tensor, normalised row by row
-    (what bert-score does per padded batch); each group of pairs of similar lengths then gathers
-    its padded [B, L, d] blocks by index (padding = a zero row, as ``pad_sequence`` gives) and is
-    matched at once. Results are put back in the chunk's order.
+    All distinct texts' token embeddings (already on the device) are concatenated into one
+    tensor, normalised row by row (what bert-score does per padded batch); each group of pairs of
+    similar lengths then gathers its padded [B, L, d] blocks by index (padding = a zero row, as
+    ``pad_sequence`` gives) and is matched at once. Results stay on the device until the chunk
+    is done and are put back in the chunk's order.
     """
     texts = list(dict.fromkeys(hs + rs))
     where = {t: k for k, t in enumerate(texts)}
-    lens = np.array([len(emb[t][0]) for t in texts], dtype=np.int64)
+    entries = [emb[t] for t in texts]
+    lens = np.array([len(e[0]) for e in entries], dtype=np.int64)
     offs = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    ids = np.concatenate([emb[t][0] for t in texts])
+    ids = np.concatenate([e[0] for e in entries])
     uniq, inv = np.unique(ids, return_inverse=True)
     weights = np.array([idf_dict[int(u)] for u in uniq], dtype=np.float64)[inv]
-    dim = emb[texts[0]][1].shape[1]
-    E = torch.from_numpy(np.concatenate([emb[t][1] for t in texts] + [np.zeros((1, dim), np.float32)]))
-    E = E.to(device)
+    dim = entries[0][1].shape[1]
+    E = torch.cat([e[1] for e in entries] + [torch.zeros((1, dim), dtype=torch.float32, device=device)])
     E = E / torch.norm(E, dim=-1).unsqueeze(-1)
     E[-1] = 0.0  # the padding row (its norm is 0)
     W = torch.tensor(np.append(weights, 0.0), dtype=torch.float).to(device)
@@ -202,7 +284,7 @@ def _match_chunk(hs, rs, emb, idf_dict, pad_h, pad_r, device, torch):
     th = np.array([where[t] for t in hs])
     tr = np.array([where[t] for t in rs])
     order = np.lexsort((lens[tr], lens[th]))
-    out = torch.zeros((len(hs), 3), dtype=torch.float32)
+    out = torch.zeros((len(hs), 3), dtype=torch.float32, device=device)
     ph = torch.from_numpy(pad_h).to(device)
     pr = torch.from_numpy(pad_r).to(device)
     for g in range(0, len(order), _MATCH_PAIRS):
@@ -210,8 +292,8 @@ def _match_chunk(hs, rs, emb, idf_dict, pad_h, pad_r, device, torch):
         h, hm, hw = block(th[idx])
         r, rm, rw = block(tr[idx])
         sel = torch.from_numpy(idx).to(device)
-        out[torch.from_numpy(idx)] = _greedy(h, hm, hw, r, rm, rw, ph[sel], pr[sel], torch).float().cpu()
-    return out
+        out[sel] = _greedy(h, hm, hw, r, rm, rw, ph[sel], pr[sel], torch).float()
+    return out.cpu()
 
 
 @register
@@ -287,14 +369,12 @@ class BertScore(Metric):
         baseline = self._baseline(path, layers, torch) if s["rescale_with_baseline"] else None
         tok = scorer._tokenizer
         if s["idf"]:
-            from bert_score.utils import get_idf_dict
-
             idf_sents = sorted(set(flat_r))  # distinct references: independent of how many models
             if len(idf_sents) < 2:
                 raise MetricError("bertscore: idf=True needs at least 2 distinct reference texts "
                                   "(with one, every reference token has idf 0 and scores are 0/0); "
                                   "use idf=False")
-            idf_dict = get_idf_dict(idf_sents, tok, nthreads=0)
+            idf_dict = idf_dict_for(idf_sents, tok)
         else:
             idf_dict = defaultdict(lambda: 1.0)
             idf_dict[tok.sep_token_id] = 0

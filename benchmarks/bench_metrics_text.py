@@ -237,6 +237,170 @@ def bench_bert(df, n_items, rng, threads):
     return rows
 
 
+# ---- memory ---------------------------------------------------------------------------------
+# Each cell runs in a fresh process: build the inputs, warm up on 100 rows (imports, lazy
+# objects), hand freed memory back to the OS, reset the kernel's peak-RSS mark
+# (/proc/self/clear_refs), score, read the peak (VmHWM). RSS sees every allocator (numpy, Arrow,
+# Rust), which tracemalloc does not.
+_MEM_JOBS = {  # job -> (frame kind, peer job, what it runs)
+    "bleu": ("text", "sacrebleu-bleu", "evalnb.score(frame, ['bleu'])"),
+    "chrf": ("text", "sacrebleu-chrf", "evalnb.score(frame, ['chrf'])"),
+    "rouge": ("text", "rouge-score", "evalnb.score(frame, ['rouge1', 'rouge2', 'rougeL', 'rougeLsum'])"),
+    "qa": ("qa", "squad-official", "evalnb.score(frame, ['exact_match', 'token_f1'])"),
+}
+_PEER_KIND = {"sacrebleu-bleu": "text", "sacrebleu-chrf": "text", "rouge-score": "text",
+              "squad-official": "qa"}
+_METRICS = {"bleu": ["bleu"], "chrf": ["chrf"], "rouge": ["rouge1", "rouge2", "rougeL", "rougeLsum"],
+            "qa": ["exact_match", "token_f1"]}
+
+
+def memory_frame(df: pd.DataFrame, kind: str, n: int, rng: random.Random) -> pd.DataFrame:
+    """n rows = n/5 items x 5 models, model after model (as concatenated run files are).
+
+    Texts are the sample data's; every item gets a word of its own (appended to its reference or
+    gold answers and to its outputs), so that (almost) every reference and output is distinct
+    however large n is, as in a real eval set.
+    """
+    n_items = max(n // 5, 1)
+    task = ["summarization", "chat", "rag"] if kind == "text" else ["qa"]
+    sub = df[df.task.isin(task)]
+    wide = sub.pivot_table(index="item_id", columns="model", values="output", aggfunc="first").dropna()
+    cols = [wide[m].tolist() for m in wide.columns]
+    words = sorted({w for c in cols for o in c for w in o.split()})
+    pick = [(rng.randrange(len(wide)), rng.choice(words)) for _ in range(n_items)]
+    if kind == "text":
+        refs = sub.groupby("item_id").reference.first()[wide.index].tolist()
+        ref = [f"{refs[i]} {w}" for i, w in pick]
+        outs = [[f"{c[i]} {w}" for i, w in pick] for c in cols]
+        outs.append([_perturb(t, rng) for t in outs[0]])
+        return pd.DataFrame({"output": [t for o in outs for t in o], "reference": ref * len(outs)})
+    gold = sub.groupby("item_id").references.first()[wide.index].tolist()
+    golds = [[f"{g} {w}" for g in gold[i]] for i, w in pick]
+    outs = [[f"{c[i]} {w}" if rng.random() < 0.5 else c[i] for i, w in pick] for c in cols]
+    outs.append([_perturb(t, rng) for t in outs[0]])
+    return pd.DataFrame({"output": [t for o in outs for t in o], "references": golds * len(outs)})
+
+
+def _proc_kib(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        return int(re.search(rf"^{field}:\s+(\d+)", fh.read(), re.M).group(1))
+
+
+def _give_back_free_memory() -> None:
+    import ctypes
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the figures include some allocator slack
+        pass
+
+
+def _peer_run(job: str, frame: pd.DataFrame):
+    """The reference library doing the same job on plain lists (its natural input)."""
+    if job in ("sacrebleu-bleu", "sacrebleu-chrf"):
+        import sacrebleu
+
+        m = sacrebleu.BLEU(effective_order=True) if job == "sacrebleu-bleu" else sacrebleu.CHRF()
+        step = len(frame) // 5
+        hyps, refs = frame.output.tolist(), frame.reference.tolist()
+
+        def run():
+            sent, corpus = [], []
+            for a in range(0, len(hyps), step):  # per model: sentence scores, then corpus score
+                h, r = hyps[a:a + step], refs[a:a + step]
+                sent += [m.sentence_score(x, [y]).score for x, y in zip(h, r)]
+                corpus.append(m.corpus_score(h, [r]).score)
+            return sent, corpus
+        return run
+    if job == "rouge-score":
+        from rouge_score import rouge_scorer
+
+        scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], use_stemmer=True)
+        hyps, refs = frame.output.tolist(), frame.reference.tolist()
+        return lambda: [scorer.score(r, h) for r, h in zip(refs, hyps)]
+    preds, golds = frame.output.tolist(), [list(g) for g in frame.references]
+    return lambda: ([float(max(_em(p, g) for g in gs)) for p, gs in zip(preds, golds)],
+                    [float(max(_f1_score(p, g) for g in gs)) for p, gs in zip(preds, golds)])
+
+
+def _memory_cell(df: pd.DataFrame, job: str, n: int, seed: int) -> dict:
+    """Peak RSS above the inputs while ``job`` scores n rows, in this (fresh) process."""
+    import evalnb
+
+    kind = _MEM_JOBS[job][0] if job in _MEM_JOBS else _PEER_KIND[job]
+    frame = memory_frame(df, kind, n, random.Random(seed))
+    small = memory_frame(df, kind, 100, random.Random(seed + 1))
+    if job in _MEM_JOBS:
+        def make(f):
+            return lambda: evalnb.score(f, _METRICS[job], progress=False)
+    else:
+        def make(f):
+            return _peer_run(job, f)
+    make(small)()
+    run = make(frame)
+    _give_back_free_memory()
+    before = _proc_kib("VmRSS")
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # reset VmHWM to the current RSS
+    t = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - t
+    peak = (_proc_kib("VmHWM") - before) * 1024
+    out = sum(result.df[c].to_numpy().nbytes for c in result.df.columns) if job in _MEM_JOBS else 0
+    return {"job": job, "n": len(frame), "peak": peak, "out": out, "seconds": seconds}
+
+
+def bench_memory(args) -> None:
+    import json
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    def cell(job_n):
+        job, n = job_n
+        cmd = [sys.executable, __file__, "--memory-cell", job, str(n), "--seed", str(args.seed),
+               "--sample-dir", args.sample_dir]
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode:
+            sys.exit(f"memory cell {job} n={n} failed:\n{res.stderr}")
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+    want = [j for j in _MEM_JOBS if not args.only or {"chrf": "bleu"}.get(j, j) in args.only]
+    todo = [(j, n) for j in want for n in args.memory_sizes]
+    todo += [(_MEM_JOBS[j][1], n) for j in want for n in args.memory_peer_sizes]
+    # cells are separate processes: running two at a time changes their speed, not their memory
+    with ThreadPoolExecutor(args.memory_workers) as pool:
+        cells = dict(zip(todo, pool.map(cell, todo)))
+    mib = 1024 * 1024
+
+    def growth(cs, minus_out):  # bytes per added row between the two largest sizes
+        lo, hi = cs[-2], cs[-1]
+        return ((hi["peak"] - hi["out"] * minus_out) - (lo["peak"] - lo["out"] * minus_out)) / (hi["n"] - lo["n"])
+
+    print(f"\nevalnb text metrics: peak memory above the inputs, MiB (RSS high-water mark, one fresh "
+          f"process per cell; seed {args.seed}; model after model, distinct texts)")
+    sizes = "".join(f"{'n=' + format(n, ','):>10}" for n in args.memory_sizes)
+    peer_sizes = "".join(f"{'n=' + format(n, ','):>9}" for n in args.memory_peer_sizes)
+    head = f"{'metric':7}{sizes}{'output':>9}{'growth':>9}  {'peer':15}{peer_sizes}{'growth':>9}"
+    print(head)
+    print("-" * len(head))
+    for job in want:
+        ours = [cells[job, n] for n in args.memory_sizes]
+        peer_job = _MEM_JOBS[job][1]
+        peer = [cells[peer_job, n] for n in args.memory_peer_sizes]
+        print(f"{job:7}" + "".join(f"{c['peak'] / mib:>10.1f}" for c in ours)
+              + f"{ours[-1]['out'] / ours[-1]['n']:>7.0f} B{growth(ours, True):>7.0f} B  {peer_job:15}"
+              + "".join(f"{c['peak'] / mib:>9.1f}" for c in peer) + f"{growth(peer, False):>7.0f} B")
+    print("output: bytes per row of the result columns (float64). growth: how much the peak beyond "
+          "the output grows per added row between the two largest n (0 = flat); for the peer, how "
+          "much its peak grows per row (its per-item results included). Jobs: "
+          + "; ".join(f"{j}: {_MEM_JOBS[j][2]}" for j in want))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rouge-pairs", type=int, default=20_000)
@@ -247,7 +411,24 @@ def main(argv=None) -> int:
     ap.add_argument("--only", nargs="*", choices=["rouge", "bleu", "qa", "bert"])
     ap.add_argument("--sample-dir", default=os.environ.get("EVALNB_SAMPLE_DIR", str(ROOT / "sample_data")))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--memory", action="store_true",
+                    help="print peak memory per metric and size instead of the speed table")
+    ap.add_argument("--memory-sizes", type=int, nargs="+", default=[20_000, 50_000, 100_000],
+                    help="rows (5 models x n/5 items) for evalnb's memory rows")
+    ap.add_argument("--memory-peer-sizes", type=int, nargs="+", default=[2_000, 10_000],
+                    help="rows for the reference libraries (slower: rouge-score runs ~800 pairs/s)")
+    ap.add_argument("--memory-workers", type=int, default=2, help="memory cells run at a time")
+    ap.add_argument("--memory-cell", nargs=2, metavar=("JOB", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.memory_cell:
+        import json
+
+        job, n = args.memory_cell
+        print(json.dumps(_memory_cell(load_texts(Path(args.sample_dir)), job, int(n), args.seed)))
+        return 0
+    if args.memory:
+        bench_memory(args)
+        return 0
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     df = load_texts(Path(args.sample_dir))

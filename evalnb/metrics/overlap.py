@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import MetricError, TokenizerWarning
+from . import _streaming
+from ._streaming import SharedPass, row_chunks, text_digest
 from .base import CORPUS, MEAN, Metric, Output, library_version
 from .registry import register
 
@@ -89,9 +91,6 @@ class _Sacre(Metric):
     def __init__(self, **settings: Any):
         super().__init__(**settings)
         self._scorer_obj = None
-        # distinct reference set -> sacrebleu's reference info (n-gram counters, lengths)
-        self._ref_cache: dict[tuple[str, ...], Any] = {}
-        self._hyp_cache: dict[tuple[str, tuple[str, ...]], list[int]] = {}
 
     # subclasses: build the sacrebleu object, name the statistics
     def _build(self):  # pragma: no cover - abstract
@@ -111,6 +110,11 @@ class _Sacre(Metric):
     def _stat_count(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _result(self, sent: np.ndarray, stats: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        """The per-item frame on the score and statistics arrays themselves (no copy)."""
+        return pd.DataFrame({self.name: sent, **dict(zip(self.stat_columns, stats))}, index=index,
+                            copy=False)
+
     def sacrebleu_signature(self) -> str:
         """sacrebleu's own signature for these settings (``nrefs`` omitted: it depends on data)."""
         scorer = self._scorer
@@ -125,48 +129,47 @@ class _Sacre(Metric):
         base = super().signature()
         return f"{base}|refs:native|sacrebleu:{self.sacrebleu_signature()}"
 
-    def _ref_info(self, refs: tuple[str, ...]):
-        info = self._ref_cache.get(refs)
-        if info is None:
-            scorer = self._scorer
-            info = scorer._extract_reference_info([scorer._preprocess_segment(r) for r in refs])
-            self._ref_cache[refs] = info
-        return info
-
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """sacrebleu's segment statistics and sentence score per row, reference set by reference set.
+
+        Rows are visited grouped by their references (:func:`row_chunks`), so sacrebleu extracts
+        each distinct reference set once and only the current one is held (chrF's character n-gram
+        counters take ~100 kB per reference); a repeated (output, references) pair is computed once.
+        """
         from tqdm.auto import tqdm
 
         scorer = self._scorer
-        pos, hyps, ref_lists = _pairs(frame)
         n_stats = self._stat_count()
-        stats = np.full((len(frame), n_stats), np.nan)
+        stats = np.full((n_stats, len(frame)), np.nan)  # one row per statistic
         sent = np.full(len(frame), np.nan)
-        if len(self._hyp_cache) > 500_000:  # keep memory bounded in long notebook sessions
-            self._hyp_cache.clear()
-            self._ref_cache.clear()
         preprocess, segment_stats = scorer._preprocess_segment, scorer._compute_segment_statistics
         from_stats = scorer._compute_score_from_stats
         tok_periods = 0
-        for p, hyp, rl in tqdm(zip(pos, hyps, ref_lists), total=len(pos), desc=self.name,
-                               disable=len(pos) < 20_000, leave=False):
-            key = (hyp, tuple(rl))
-            row = self._hyp_cache.get(key)
-            if row is None:
-                # sacrebleu counts hypotheses ending in a tokenised period (its "force" warning)
-                if not scorer._force and hyp.endswith(" ."):
-                    tok_periods += 1
-                row = segment_stats(preprocess(hyp), self._ref_info(key[1]))
-                self._hyp_cache[key] = row
-            stats[p] = row
-            # a copy: compute_bleu's add-k smoothing mutates the lists it is given
-            sent[p] = from_stats(list(row)).score
+        cur_refs, ref_info, seen = None, None, {}
+        bar = tqdm(total=len(frame), desc=self.name, disable=len(frame) < 20_000, leave=False)
+        for idx, part in row_chunks(frame, by_reference="always"):
+            pos, hyps, ref_lists = _pairs(part)
+            for p, hyp, rl in zip(idx[pos], hyps, ref_lists):
+                refs = tuple(rl)
+                if refs != cur_refs:
+                    cur_refs, seen = refs, {}
+                    ref_info = scorer._extract_reference_info([preprocess(r) for r in refs])
+                row = seen.get(hyp)
+                if row is None:
+                    # sacrebleu counts hypotheses ending in a tokenised period (its "force" warning)
+                    if not scorer._force and hyp.endswith(" ."):
+                        tok_periods += 1
+                    row = seen[hyp] = segment_stats(preprocess(hyp), ref_info)
+                stats[:, p] = row
+                # a copy: compute_bleu's add-k smoothing mutates the lists it is given
+                sent[p] = from_stats(list(row)).score
+            bar.update(len(idx))
+        bar.close()
         if tok_periods >= 100:
             logging.getLogger("sacrebleu").warning(
                 "That's %d lines that end in a tokenized period ('.'); detokenize your data or pass "
                 "force=True", tok_periods)
-        out = pd.DataFrame(stats, index=frame.index, columns=self.stat_columns)
-        out.insert(0, self.name, sent)
-        return out
+        return self._result(sent, stats, frame.index)
 
     def corpus_score(self, scores: pd.DataFrame) -> dict[str, float]:
         """Corpus value from the summed per-item statistics (= sacrebleu ``corpus_score``).
@@ -328,26 +331,31 @@ class Bleu(_Sacre):
         is its max over the references) are counted for all rows at once with sorted integer keys,
         reference n-grams once per distinct reference set; the score is sacrebleu's
         ``compute_bleu`` on those statistics. The tests assert equality with ``sentence_score``
-        and ``corpus_score``.
+        and ``corpus_score``. Beyond ``CHUNK_ROWS / 2`` rows this runs chunk by chunk, rows grouped
+        by their references (:func:`row_chunks`), so memory stays flat.
         """
         scorer = self._scorer
-        pos, hyps, ref_lists = _pairs(frame)
-        stats = np.full((len(frame), self._stat_count()), np.nan)
+        order = int(self.settings["max_ngram_order"])
+        from_stats = scorer._compute_score_from_stats
+        stats = np.full((self._stat_count(), len(frame)), np.nan)  # one row per statistic
         sent = np.full(len(frame), np.nan)
-        if len(pos):
+        tok_periods = 0
+        # half-size chunks: the token and n-gram arrays take ~300 bytes per token
+        for idx, part in row_chunks(frame, _streaming.CHUNK_ROWS // 2, by_reference=True):
+            pos, hyps, ref_lists = _pairs(part)
+            if not len(pos):
+                continue
             if not scorer._force:
-                tok_periods = sum(1 for h in hyps if h.endswith(" ."))
-                if tok_periods >= 100:
-                    logging.getLogger("sacrebleu").warning(
-                        "That's %d lines that end in a tokenized period ('.'); detokenize your data "
-                        "or pass force=True", tok_periods)
-            block = _bleu_statistics(scorer, hyps, ref_lists, int(self.settings["max_ngram_order"]))
-            stats[pos] = block
-            from_stats = scorer._compute_score_from_stats
-            sent[pos] = [from_stats(row).score for row in block.tolist()]
-        out = pd.DataFrame(stats, index=frame.index, columns=self.stat_columns)
-        out.insert(0, self.name, sent)
-        return out
+                tok_periods += sum(1 for h in hyps if h.endswith(" ."))
+            block = _bleu_statistics(scorer, hyps, ref_lists, order)
+            rows = idx[pos]
+            stats[:, rows] = block.T
+            sent[rows] = [from_stats(row).score for row in block.tolist()]
+        if tok_periods >= 100:
+            logging.getLogger("sacrebleu").warning(
+                "That's %d lines that end in a tokenized period ('.'); detokenize your data "
+                "or pass force=True", tok_periods)
+        return self._result(sent, stats, frame.index)
 
 
 @register
@@ -382,7 +390,7 @@ _SENT_END = re.compile(r"(?<=[.!?])([\"')\]]*)\s+")
 
 
 _ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
-_ROUGE_MEMO: dict = {}
+_ROUGE_PASS = SharedPass()
 
 
 def _rouge_backend() -> str:
@@ -445,67 +453,65 @@ class _Rouge(Metric):
 
         return RougeScorer(types, use_stemmer=s["use_stemmer"], split_summaries=split)
 
-    def _warn_dropped(self, texts: list[str]) -> None:
+    def _dropped(self, texts: list[str]) -> set[int]:
+        """Hashes of the texts rouge-score's tokenizer empties (for the warning)."""
         if self.settings["tokenizer"] != "default":
-            return
+            return set()
         # rouge-score lower-cases and keeps only [a-z0-9] runs: other scripts vanish. Count texts
         # with letters or digits of which none survive (punctuation-only text is not "dropped":
         # it has nothing to score in any tokenizer).
-        dropped = sum(1 for t in set(texts)
-                      if not _HAS_TOKEN.search(t.lower()) and any(c.isalnum() for c in t))
-        if dropped:
-            warnings.warn(
-                f"rouge: rouge-score's tokenizer found no tokens in {dropped} text(s) with letters "
-                "(it keeps only a-z and 0-9, so non-Latin text scores 0); pass tokenizer='unicode' "
-                "for Unicode words (not comparable with rouge-score numbers)", TokenizerWarning,
-                stacklevel=5)
+        return {hash(t) for t in set(texts)
+                if not _HAS_TOKEN.search(t.lower()) and any(c.isalnum() for c in t)}
 
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
-        pos, flat_hyps, flat_refs, counts = _flat_pairs(frame)
-        split = self.settings.get("split_sentences", "none")
-        if split == "punct":
-            flat_refs = [split_sentences_punct(t) for t in flat_refs]
-            flat_hyps = [split_sentences_punct(t) for t in flat_hyps]
-        prf = self._memo_scores(flat_refs, flat_hyps, split)  # (n_pairs, 3): P, R, F
-        per_item = self._aggregate(prf, counts)
-        out = np.full((len(frame), 3), np.nan)
-        if len(pos):
-            out[pos] = per_item
-        t = self.rouge_type
-        return pd.DataFrame({t: out[:, 2], f"{t}_precision": out[:, 0], f"{t}_recall": out[:, 1]},
-                            index=frame.index)
-
-    def _memo_scores(self, refs: list[str], hyps: list[str], split: str) -> np.ndarray:
-        """Per-pair P/R/F of this type, computing all four types in one pass and remembering them.
-
-        ``score()`` runs rouge1, rouge2, rougeL and rougeLsum one after the other on the same
-        texts; one batch call for the four costs about half of four calls (tokenising and Porter
-        stemming dominate), so the first call computes them all and the others reuse the result.
-        """
         s = self.settings
-        key = (self.backend, s["use_stemmer"], s["tokenizer"], split, tuple(refs), tuple(hyps))
-        if _ROUGE_MEMO.get("key") != key:
-            _ROUGE_MEMO.clear()
-            self._warn_dropped(list(dict.fromkeys(refs + hyps)))
-            types = _ROUGE_TYPES if split == "none" else (self.rouge_type,)
-            _ROUGE_MEMO["key"], _ROUGE_MEMO["value"] = key, self._score_pairs(refs, hyps, types)
-        return _ROUGE_MEMO["value"][self.rouge_type]
+        split = s.get("split_sentences", "none")
+        # ``score()`` runs rouge1, rouge2, rougeL and rougeLsum one after the other on the same
+        # texts; one batch call for the four costs about half of four calls (tokenising and
+        # Porter stemming dominate), so the first call computes them all and the others take
+        # their part. The key fingerprints the texts instead of holding them.
+        key = (self.backend, s["use_stemmer"], s["tokenizer"], s["multi_ref"], split,
+               text_digest(frame))
+        p, r, f = _ROUGE_PASS.take(key, self.rouge_type, lambda: self._score_frame(frame, split))
+        t = self.rouge_type
+        return pd.DataFrame({t: f, f"{t}_precision": p, f"{t}_recall": r}, index=frame.index,
+                            copy=False)
 
-    def _score_pairs(self, refs: list[str], hyps: list[str], types) -> dict[str, np.ndarray]:
+    def _score_frame(self, frame: pd.DataFrame, split: str) -> dict[str, np.ndarray]:
+        """Per-row P, R and F rows (NaN without output or reference) of every type one pass gives,
+        streamed over :func:`row_chunks`."""
         from tqdm.auto import tqdm
 
-        out = {t: np.zeros((len(refs), 3)) for t in types}
-        if not refs:
-            return out
-        scorer = self._scorer(list(types))
+        types = _ROUGE_TYPES if split == "none" else (self.rouge_type,)
+        out = {t: np.full((3, len(frame)), np.nan) for t in types}
         batched = self.backend == "rouge-score-rs"
-        chunk = 20_000 if batched else 2_000
-        for a in tqdm(range(0, len(refs), chunk), desc="rouge", disable=len(refs) <= chunk,
-                      leave=False):
-            r, h = refs[a:a + chunk], hyps[a:a + chunk]
-            res = scorer.score_batch(r, h) if batched else [scorer.score(x, y) for x, y in zip(r, h)]
-            for t in types:
-                out[t][a:a + len(r)] = [tuple(d[t]) for d in res]
+        size = None if batched else 2_000  # rouge-score's Python loop: progress every 2,000
+        scorer, dropped = None, set()
+        bar = tqdm(total=len(frame), desc="rouge", leave=False,
+                   disable=len(frame) <= (size or _streaming.CHUNK_ROWS))
+        for idx, part in row_chunks(frame, size):
+            pos, flat_hyps, flat_refs, counts = _flat_pairs(part)
+            if split == "punct":
+                flat_refs = [split_sentences_punct(t) for t in flat_refs]
+                flat_hyps = [split_sentences_punct(t) for t in flat_hyps]
+            dropped |= self._dropped(flat_refs + flat_hyps)
+            if len(pos):
+                scorer = scorer or self._scorer(list(types))
+                if batched:
+                    res = scorer.score_batch(flat_refs, flat_hyps)
+                else:
+                    res = [scorer.score(x, y) for x, y in zip(flat_refs, flat_hyps)]
+                for t in types:
+                    prf = np.array([tuple(d[t]) for d in res], dtype=np.float64).reshape(-1, 3)
+                    out[t][:, idx[pos]] = self._aggregate(prf, counts).T
+            bar.update(len(idx))
+        bar.close()
+        if dropped:
+            warnings.warn(
+                f"rouge: rouge-score's tokenizer found no tokens in {len(dropped)} text(s) with "
+                "letters (it keeps only a-z and 0-9, so non-Latin text scores 0); pass "
+                "tokenizer='unicode' for Unicode words (not comparable with rouge-score numbers)",
+                TokenizerWarning, stacklevel=6)
         return out
 
     def _aggregate(self, prf: np.ndarray, counts: np.ndarray) -> np.ndarray:

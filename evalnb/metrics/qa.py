@@ -20,6 +20,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from ._streaming import SharedPass, row_chunks, text_digest
 from .base import MEAN, PROPORTION, Metric, Output
 from .overlap import _pairs
 from .registry import register
@@ -165,16 +166,21 @@ def squad_scores(predictions: list[str], golds: list[list[str]]) -> tuple[np.nda
     return np.maximum.reduceat(em_pair, starts_item), np.maximum.reduceat(f1_pair, starts_item)
 
 
-_MEMO: dict = {}
+_PASS = SharedPass()  # exact_match and token_f1 share one pass
 
 
-def _memo_scores(predictions: list[str], golds: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """squad_scores, remembering the last input: exact_match and token_f1 share one pass."""
-    key = (tuple(predictions), tuple(map(tuple, golds)))
-    if _MEMO.get("key") != key:
-        _MEMO.clear()
-        _MEMO["key"], _MEMO["value"] = key, squad_scores(predictions, golds)
-    return _MEMO["value"]
+def _score_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """exact_match and token_f1 per row, chunk by chunk (rows grouped by their gold answers, so
+    golds shared by several models are normalised once per chunk); memory stays flat in the rows.
+
+    A missing output (None/NaN) is not the answer "": it stays NaN. "None" is a string.
+    """
+    em, f1 = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
+    for idx, part in row_chunks(frame, by_reference=True):
+        pos, outs, refs = _pairs(part)
+        if len(pos):
+            em[idx[pos]], f1[idx[pos]] = squad_scores(outs, refs)
+    return {"exact_match": em, "token_f1": f1}
 
 
 class _Squad(Metric):
@@ -187,12 +193,8 @@ class _Squad(Metric):
         return f"{super().signature()}|norm:squad-v1.1+nfc|refs:max"
 
     def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
-        # A missing output (None/NaN) is not the answer "": it stays NaN. "None" is a string.
-        pos, outs, refs = _pairs(frame)
-        em, f1 = _memo_scores(outs, refs)
-        col = np.full(len(frame), np.nan)
-        col[pos] = em if self._column == "exact_match" else f1
-        return pd.DataFrame({self._column: col}, index=frame.index)
+        col = _PASS.take(("squad", text_digest(frame)), self._column, lambda: _score_frame(frame))
+        return pd.DataFrame({self._column: col}, index=frame.index, copy=False)
 
 
 @register

@@ -119,8 +119,10 @@ def score(data: Any, metrics: str | Metric | Iterable[str | Metric], *,
             for col in m.columns:
                 out[col] = float("nan")
             continue
+        # values has out's index (Metric.score reindexes to the frame's): setting the Series
+        # shares its array, where .to_numpy() would copy every column (2x the output at the peak)
         for col in values.columns:
-            out[col] = values[col].to_numpy()
+            out[col] = values[col]
         empty = [c for c in m.columns if c in values and values[c].notna().sum() == 0]
         status[m.name] = "ok" if not empty else "not computable: no row had the inputs this metric needs"
     return Scores(out.reset_index(drop=True), results, signatures, status)

@@ -283,3 +283,17 @@ def test_j13_kill_mid_run_then_resume(tmp_path):
                                         cache_dir=str(tmp_path / "clean"), concurrency=8, progress=False)).judge(requests(n))
     assert [(r.status, r.value) for r in resumed] == [(r.status, r.value) for r in clean]
     assert len(set(keys)) == n
+
+
+def test_quiet_gc_is_undone_after_nested_runs():
+    import gc
+
+    from evalnb.metrics.judge.engine import _quiet_gc
+
+    before = gc.get_threshold()
+    with _quiet_gc():
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] >= 50_000
+        with _quiet_gc():
+            pass
+        assert gc.get_freeze_count() > 0, "an inner run must not unfreeze while an outer one runs"
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before

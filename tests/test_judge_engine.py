@@ -297,3 +297,87 @@ def test_quiet_gc_is_undone_after_nested_runs():
             pass
         assert gc.get_freeze_count() > 0, "an inner run must not unfreeze while an outer one runs"
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+
+
+def test_limiter_is_fifo_never_exceeds_its_limit_and_survives_cancellation():
+    from evalnb.metrics.judge.engine import _Limiter
+
+    async def scenario():
+        lim = _Limiter(2)
+        order, inflight, peak = [], [0], [0]
+
+        async def call(i: int, hold: float) -> None:
+            await lim.acquire()
+            inflight[0] += 1
+            peak[0] = max(peak[0], inflight[0])
+            order.append(i)
+            await asyncio.sleep(hold)
+            inflight[0] -= 1
+            lim.release("ok")
+
+        tasks = [asyncio.create_task(call(i, 0.01)) for i in range(8)]
+        await asyncio.sleep(0)
+        victim = asyncio.create_task(call(99, 0.0))  # queued behind the eight, then cancelled
+        await asyncio.sleep(0)
+        victim.cancel()
+        await asyncio.gather(*tasks)
+        with pytest.raises(asyncio.CancelledError):
+            await victim
+        return lim, order, peak[0]
+
+    lim, order, peak = asyncio.run(scenario())
+    assert order == list(range(8)), "slots go to waiters in arrival order"
+    assert peak == 2 and lim.peak == 2
+    assert lim.inflight == 0 and not lim._waiters, "a cancelled waiter leaves no slot or future behind"
+
+    async def rate_limited():
+        lim = _Limiter(8)
+        for _ in range(8):
+            await lim.acquire()
+        lim.release("rate_limited")
+        return lim
+
+    lim = asyncio.run(rate_limited())
+    assert lim.limit == 4 and lim.trace and lim.trace[-1][1] == 4
+
+    async def handed_then_cancelled():
+        lim = _Limiter(1)
+        await lim.acquire()
+        waiter = asyncio.create_task(lim.acquire())
+        await asyncio.sleep(0)  # queued
+        lim.release("ok")  # hands the slot to the waiter...
+        waiter.cancel()  # ...which is cancelled before it runs: the slot must come back
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        return lim
+
+    lim = asyncio.run(handed_then_cancelled())
+    assert lim.inflight == 0 and not lim._waiters
+
+
+def test_reply_json_and_logprobs_fall_back_to_lenient_parsing():
+    from evalnb.metrics.judge.engine import _compact_logprobs, _loads
+
+    text = json.dumps({"choices": [{"message": {"content": "caf\u00e9 \ud800"}}]})  # escaped lone surrogate
+    assert _loads(text) == json.loads(text)
+    assert _loads('{"a": 1.5, "b": [1, 2]}') == {"a": 1.5, "b": [1, 2]}
+    with pytest.raises(ValueError):
+        _loads("{not json")
+    full = [{"token": "4", "logprob": -0.1, "top_logprobs": [{"token": "4", "logprob": -0.1}, {"token": "5", "logprob": -2.0}]}]
+    assert _compact_logprobs(full) == [["4", {"4": -0.1, "5": -2.0}]]
+    sparse = [{"token": "4", "logprob": -0.1, "top_logprobs": None}, {"token": "x"}]
+    assert _compact_logprobs(sparse) == [["4", {"4": -0.1}], ["x", {"x": -99.0}]]
+    assert _compact_logprobs(["garbage"]) is None
+
+
+def test_fake_server_replies_after_its_latency_counted_from_arrival():
+    with FakeOpenAI(faults=Faults(latency=0.2)) as s:
+        import httpx
+
+        t0 = time.monotonic()
+        r = httpx.post(f"{s.base_url}/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+        elapsed = time.monotonic() - t0
+        stats = s.stats.as_dict()
+    assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"]
+    assert 0.2 <= elapsed < 0.5
+    assert 200 <= stats["service_ms_mean"] < 300, "the scripted judgment is computed inside the latency, not after it"

@@ -91,12 +91,15 @@ class ServerStats:
     max_inflight: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    service_s: float = 0.0  # summed time from a request's arrival to its reply's last byte sent
+    served: int = 0
 
     def as_dict(self) -> dict:
         return {"requests": self.requests, "paid": self.paid, "max_inflight": self.max_inflight,
                 "statuses": dict(self.statuses), "paid_by_key": dict(self.paid_by_key),
                 "duplicate_paid": sum(v - 1 for v in self.paid_by_key.values() if v > 1),
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "service_ms_mean": round(1000 * self.service_s / self.served, 3) if self.served else None}
 
 
 def request_key(body: dict) -> str:
@@ -346,10 +349,12 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 server.stats.inflight += 1
                 server.stats.max_inflight = max(server.stats.max_inflight, server.stats.inflight)
             try:
-                if server.faults.latency:
-                    # latency counts from the request's arrival: our own parsing is part of it
-                    server._stop.wait(max(0.0, server.faults.latency - (time.monotonic() - t_arrived)))
                 status, headers, payload, action = server.answer(body, key, attempt)
+                if server.faults.latency:
+                    # The reply leaves `latency` s after the request arrived: our own parsing and
+                    # the scripted judgment happen inside that time, as a real model's would.
+                    server._stop.wait(max(0.0, server.faults.latency - (time.monotonic() - t_arrived)))
+                if payload and "choices" in payload: payload["x_timing"] = [t_arrived, time.monotonic()]
                 with server._lock:
                     server.stats.statuses[action or str(status)] += 1
                 if action == "reset":
@@ -367,6 +372,9 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     return
                 self._send(status, payload, headers)
+                with server._lock:
+                    server.stats.service_s += time.monotonic() - t_arrived
+                    server.stats.served += 1
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
             finally:

@@ -18,6 +18,7 @@ Every model call of evalnb (judging and ``evalnb.generate``) goes through :class
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence, TypeVar
 from urllib.parse import urlparse
 
+import pydantic_core
 from pydantic import BaseModel
 
 from ..._deps import require
@@ -233,35 +235,62 @@ class RunStats:
 
 
 class _Limiter:
-    """Concurrency limit that halves on 429 and grows back by one per `limit` successes (AIMD)."""
+    """Concurrency limit that halves on 429 and grows back by one per `limit` successes (AIMD).
+
+    First come, first served: a release hands its slot straight to the oldest waiter, so a
+    thousand queued calls cost one future each and no wake-up storm (a Condition wakes and
+    re-locks every candidate).
+    """
 
     def __init__(self, limit: int):
         self.max = self.limit = limit
         self.inflight = self.peak = self._ok = 0
-        self.cond = asyncio.Condition()
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
         self.trace: list[tuple[float, int]] = []
 
     async def acquire(self) -> None:
-        async with self.cond:
-            await self.cond.wait_for(lambda: self.inflight < self.limit)
-            self.inflight += 1
-            self.peak = max(self.peak, self.inflight)
+        if self.inflight < self.limit and not self._waiters:
+            self._take()
+            return
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut  # resolved by `_hand_over`, which took the slot on our behalf
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.inflight -= 1  # the slot was ours already: give it back
+                self._hand_over()
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(fut)
+            raise
 
-    async def release(self, outcome: str) -> None:
-        async with self.cond:
-            self.inflight -= 1
-            if outcome == "rate_limited":
-                if self.limit > 1:
-                    self.limit = max(1, self.limit // 2)
-                    self.trace.append((time.monotonic(), self.limit))
+    def release(self, outcome: str) -> None:
+        self.inflight -= 1
+        if outcome == "rate_limited":
+            if self.limit > 1:
+                self.limit = max(1, self.limit // 2)
+                self.trace.append((time.monotonic(), self.limit))
+            self._ok = 0
+        elif outcome == "ok" and self.limit < self.max:
+            self._ok += 1
+            if self._ok >= self.limit:
+                self.limit += 1
                 self._ok = 0
-            elif outcome == "ok" and self.limit < self.max:
-                self._ok += 1
-                if self._ok >= self.limit:
-                    self.limit += 1
-                    self._ok = 0
-                    self.trace.append((time.monotonic(), self.limit))
-            self.cond.notify(max(1, self.limit - self.inflight))
+                self.trace.append((time.monotonic(), self.limit))
+        self._hand_over()
+
+    def _take(self) -> None:
+        self.inflight += 1
+        if self.inflight > self.peak:
+            self.peak = self.inflight
+
+    def _hand_over(self) -> None:
+        while self._waiters and self.inflight < self.limit:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                self._take()
+                fut.set_result(None)
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -406,7 +435,7 @@ class JudgeEngine:
 
     # -- internals -------------------------------------------------------------------------
     def _client(self) -> Any:
-        openai = require("openai", "LLM-judge metrics")
+        openai = self._openai = require("openai", "LLM-judge metrics")
         cfg = self.config
         key = cfg.api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
@@ -436,9 +465,10 @@ class JudgeEngine:
         return params
 
     async def _call(self, client: Any, limiter: _Limiter, key: str, req: JudgeRequest) -> JudgeResult:
-        openai = require("openai")
+        openai = self._openai
         cfg = self.config
-        rng = random.Random(key)
+        body = json.dumps(self._params(req), ensure_ascii=False).encode("utf-8", "surrogatepass")
+        rng: random.Random | None = None
         attempts, waited, t_start = 0, 0.0, time.monotonic()
         while True:
             attempts += 1
@@ -451,10 +481,11 @@ class JudgeEngine:
                     # The SDK's documented low-level `post` (same auth, headers and typed errors as
                     # `chat.completions.create`): the typed path re-validates every parameter
                     # recursively and builds objects for every logprob, ~3-4 ms of CPU per call,
-                    # the main client-side cost at high concurrency. The reply is read as raw JSON,
-                    # lenient to servers whose optional fields differ (vLLM, Ollama, llama.cpp).
-                    text = await client.post("/chat/completions", body=self._params(req), cast_to=str)
-                    resp = json.loads(text)
+                    # the main client-side cost at high concurrency. The body goes as JSON bytes
+                    # encoded once (a retry resends them); the reply is read as raw JSON, lenient
+                    # to servers whose optional fields differ (vLLM, Ollama, llama.cpp).
+                    text = await client.post("/chat/completions", content=body, cast_to=str)
+                    resp = _loads(text)
                 outcome = "ok"
             except openai.RateLimitError as exc:
                 kind, detail, retry_after = "rate_limited", str(exc), _retry_after(exc.response.headers)
@@ -469,7 +500,7 @@ class JudgeEngine:
             except (openai.APIResponseValidationError, ValueError) as exc:
                 kind, detail = "bad_response", f"the endpoint's reply is not chat-completion JSON: {exc}"
             finally:
-                await limiter.release(outcome if outcome == "ok" else kind)
+                limiter.release(outcome if outcome == "ok" else kind)
             if outcome == "ok":
                 return self._finish(key, req, resp, attempts, waited, t_attempt)
             retryable = kind in ("rate_limited", "server_error", "timeout", "connection")
@@ -483,6 +514,7 @@ class JudgeEngine:
                                   attempts, waited, t_start)
             if attempts >= cfg.max_attempts:
                 return self._fail(key, kind, f"{detail} ({where}); gave up after {attempts} attempts", attempts, waited, t_start)
+            rng = rng or random.Random(key)
             delay = min(cfg.backoff_max, cfg.backoff * 2 ** (attempts - 1)) * (0.5 + rng.random() / 2)
             if kind == "rate_limited" and retry_after is not None:
                 delay = max(retry_after, 0.0) + rng.random() * 0.05
@@ -493,11 +525,8 @@ class JudgeEngine:
         resp = resp if isinstance(resp, dict) else {}
         choice = (resp.get("choices") or [{}])[0] or {}
         msg = choice.get("message") or {}
-        lp = None
         content_lp = (choice.get("logprobs") or {}).get("content") if isinstance(choice.get("logprobs"), dict) else None
-        if content_lp:
-            lp = [[t.get("token", ""), {a.get("token", ""): a.get("logprob", -99.0) for a in (t.get("top_logprobs") or [])}
-                   or {t.get("token", ""): t.get("logprob", -99.0)}] for t in content_lp]
+        lp = _compact_logprobs(content_lp) if content_lp else None
         usage = resp.get("usage") or {}
         record = {"key": key, "status": "", "text": msg.get("content"), "refusal": msg.get("refusal"),
                   "finish_reason": choice.get("finish_reason"),
@@ -508,11 +537,11 @@ class JudgeEngine:
                   "t": time.time()}
         if not isinstance(record["text"], (str, type(None))):
             record["text"] = json.dumps(record["text"])
-        status, _, _ = parse_reply(req.schema, record["text"], refusal=record["refusal"],
-                                   finish_reason=record["finish_reason"], lenient_extract=not self.config.structured)
-        record["status"] = status
+        parsed = parse_reply(req.schema, record["text"], refusal=record["refusal"],
+                             finish_reason=record["finish_reason"], lenient_extract=not self.config.structured)
+        record["status"] = parsed[0]
         self.journal.append(record)
-        return self._result(record, req, cached=False)
+        return self._result(record, req, cached=False, parsed=parsed)
 
     def _fail(self, key: str, kind: str, error: str, attempts: int, waited: float, t_start: float) -> JudgeResult:
         record = {"key": key, "status": f"api_error:{kind}", "text": None, "error": error, "attempts": attempts,
@@ -522,10 +551,11 @@ class JudgeEngine:
         return JudgeResult(key=key, status=record["status"], value=None, text=None, error=error, attempts=attempts,
                            waited_s=record["waited_s"], latency_ms=record["latency_ms"])
 
-    def _result(self, rec: dict, req: JudgeRequest, *, cached: bool) -> JudgeResult:
-        status, value, error = parse_reply(req.schema, rec.get("text"), refusal=rec.get("refusal"),
-                                           finish_reason=rec.get("finish_reason"),
-                                           lenient_extract=not self.config.structured)
+    def _result(self, rec: dict, req: JudgeRequest, *, cached: bool,
+                parsed: tuple[str, dict | None, str] | None = None) -> JudgeResult:
+        status, value, error = parsed or parse_reply(req.schema, rec.get("text"), refusal=rec.get("refusal"),
+                                                     finish_reason=rec.get("finish_reason"),
+                                                     lenient_extract=not self.config.structured)
         price = self.config.price()
         p, c = int(rec.get("prompt_tokens", 0)), int(rec.get("completion_tokens", 0))
         cost = (p * price[0] + c * price[1]) / 1e6 if price else None
@@ -534,6 +564,28 @@ class JudgeEngine:
                            completion_tokens=c, cost_usd=cost, latency_ms=float(rec.get("latency_ms", 0.0)),
                            attempts=int(rec.get("attempts", 0)), waited_s=float(rec.get("waited_s", 0.0)),
                            cached=cached, logprobs=rec.get("logprobs"))
+
+
+def _loads(text: str) -> Any:
+    """JSON from the endpoint: pydantic-core's parser (2-3x the stdlib's on a reply with
+    logprobs), the stdlib's where it refuses (e.g. an escaped lone surrogate)."""
+    try:
+        return pydantic_core.from_json(text)
+    except ValueError:
+        return json.loads(text)
+
+
+def _compact_logprobs(content: list) -> list | None:
+    """``[[token, {alternative: logprob, ...}], ...]``: what G-Eval scoring needs, small on disk."""
+    try:
+        return [[t["token"], {a["token"]: a["logprob"] for a in t["top_logprobs"]} or {t["token"]: t["logprob"]}]
+                for t in content]
+    except (KeyError, TypeError, AttributeError):  # a server that leaves fields out or null
+        try:
+            return [[t.get("token", ""), {a.get("token", ""): a.get("logprob", -99.0) for a in (t.get("top_logprobs") or [])}
+                     or {t.get("token", ""): t.get("logprob", -99.0)}] for t in content]
+        except (TypeError, AttributeError):
+            return None  # unusable logprobs: the sampled score still stands
 
 
 def _http_client(openai: Any) -> Any:

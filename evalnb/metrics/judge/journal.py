@@ -105,7 +105,8 @@ class Journal:
         return self.entries.get(key)
 
     def append(self, record: dict[str, Any]) -> None:
-        body = json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        # key order as the engine builds it (sorting costs ~20% of the encode; the checksum covers the text)
+        body = json.dumps(record, ensure_ascii=False, allow_nan=False)
         line = f"{body}\t{checksum(body)}\n".encode("utf-8", "surrogatepass")
         os.write(self._fd, line)  # one write on O_APPEND: whole line or (if killed) a torn tail
         if self.fsync:

@@ -61,7 +61,7 @@ async def bare_sdk(url: str, reqs: list[JudgeRequest], concurrency: int, aiohttp
 
 async def raw_aiohttp(url: str, reqs: list[JudgeRequest], concurrency: int) -> float:
     """No SDK at all: aiohttp posting pre-encoded bodies. Not a way to call a judge (no auth
-    handling, typed errors or retries), but the floor this machine sets for any Python client."""
+    handling, typed errors or retries), but the most this machine gives any Python client."""
     import json
 
     import aiohttp
@@ -103,7 +103,7 @@ def main() -> None:
                 walls.append(time.perf_counter() - t0)
                 cpus.append(time.process_time() - c0)
                 served = fetch_stats(url)
-                calls_before = fetch_stats(url)["requests"]
+                calls_before = served["requests"]
                 t0 = time.perf_counter()
                 JudgeEngine(cfg).judge(reqs)
                 wall2 = time.perf_counter() - t0

@@ -354,7 +354,6 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     # The reply leaves `latency` s after the request arrived: our own parsing and
                     # the scripted judgment happen inside that time, as a real model's would.
                     server._stop.wait(max(0.0, server.faults.latency - (time.monotonic() - t_arrived)))
-                if payload and "choices" in payload: payload["x_timing"] = [t_arrived, time.monotonic()]
                 with server._lock:
                     server.stats.statuses[action or str(status)] += 1
                 if action == "reset":

@@ -176,7 +176,7 @@ metrics:
 def test_c07_v1_is_migrated_with_a_notice():
     with pytest.warns(ConfigMigrationWarning, match="migrated a schema_version 1 config"):
         p = load_portfolio_text(V1)
-    assert p.schema_version == 2 and p.outcome.kpi == "thumbs_up"
+    assert p.schema_version == 3 and p.outcome.kpi == "thumbs_up"
     assert p.primary[0].gate.rule == "point" and p.primary[0].gate.min_n == 40  # v1 meaning kept
     assert p.safety[0].gate.threshold == 0.02
 
@@ -184,7 +184,7 @@ def test_c07_v1_is_migrated_with_a_notice():
 def test_c07_future_version_refused_and_missing_version_explained():
     with pytest.raises(ConfigError, match="newer evalnb.*Upgrade evalnb"):
         load_portfolio_text(GOOD.replace("schema_version: 2", "schema_version: 99"))
-    with pytest.raises(ConfigError, match="'schema_version' is missing; add 'schema_version: 2'"):
+    with pytest.raises(ConfigError, match="'schema_version' is missing; add 'schema_version: 3'"):
         load_portfolio_text(GOOD.replace("schema_version: 2\n", ""))
     with pytest.raises(ConfigError, match="must be an integer"):
         load_portfolio_text(GOOD.replace("schema_version: 2", "schema_version: '2'"))

@@ -26,10 +26,10 @@ from .._errors import ConfigError, EvalnbWarning
 from . import yaml_safe
 
 __all__ = ["Portfolio", "MetricSpec", "Gate", "SliceGate", "Evidence", "Outcome", "RollbackTrigger", "Recalibration",
-           "Provenance", "DataRef", "load_portfolio", "load_portfolio_text", "portfolio_from_selection", "json_schema",
+           "Provenance", "Validation", "DataRef", "load_portfolio", "load_portfolio_text", "portfolio_from_selection", "json_schema",
            "ConfigMigrationWarning", "PortfolioValidationError", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "portfolio.schema.json"
 MAX_CONFIG_BYTES = yaml_safe.MAX_BYTES
 
@@ -226,6 +226,21 @@ class Provenance(_Model):
     notes: str | None = None
 
 
+class Validation(_Model):
+    """When the portfolio's metrics were last re-validated against production outcomes, and on which data.
+
+    Written by :func:`evalnb.recalibrate`; the next recalibration compares against it.
+    """
+
+    validated_at: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]+)?$")]
+    window: Name = Field(description="the window the outcomes came from, 'START..END' (ISO dates)")
+    kpi: Name
+    data_hash: str | None = Field(None, description="hash of the window's metric and KPI columns")
+    rows: Annotated[int, Field(ge=0)] | None = None
+    baseline: str | None = Field(None, description="what the window was compared with (recorded evidence or a window)")
+    method: str = "evalnb.recalibrate"
+
+
 ROLES = ("primary", "secondary", "safety", "robustness")
 
 
@@ -241,7 +256,7 @@ class Portfolio(_Model):
     True
     """
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     name: Name
     description: str = ""
     outcome: Outcome
@@ -252,6 +267,7 @@ class Portfolio(_Model):
     rollback_triggers: list[RollbackTrigger] = Field(default_factory=list)
     recalibration: Recalibration = Field(default_factory=Recalibration)
     provenance: Provenance = Field(default_factory=Provenance)
+    validation: Validation | None = Field(None, description="the last re-validation (evalnb.recalibrate)")
 
     @model_validator(mode="after")
     def _unique(self) -> "Portfolio":
@@ -346,6 +362,9 @@ def _migrate(data: dict[str, Any], source: str) -> dict[str, Any]:
                           f"schema_version <= {SCHEMA_VERSION}. Upgrade evalnb (pip install -U evalnb).")
     if version < 1:
         raise ConfigError(f"{source}: schema_version {version} is not a known version (1..{SCHEMA_VERSION})")
+    if version == 2:
+        # v3 only added the optional ``validation`` record (and kept every v2 field): a silent, lossless upgrade.
+        data = {**data, "schema_version": SCHEMA_VERSION}
     if version == 1:
         data = _migrate_v1(data)
         warnings.warn(f"{source}: migrated a schema_version 1 config to {SCHEMA_VERSION} (flat 'metrics' list "

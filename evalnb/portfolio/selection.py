@@ -164,7 +164,9 @@ def portfolio_from_selection(selection: Any, thresholds: Mapping[str, Any] | Non
                       if isinstance(getattr(c, "evidence", None), Mapping) and c.evidence.get("data_hash")), None)
     if data_hash and not provenance["data"]:
         provenance["data"] = [{"name": "selection data", "hash": str(data_hash)}]
-    raw = {"schema_version": 2, "name": name, "description": description,
+    from .config import SCHEMA_VERSION
+
+    raw = {"schema_version": SCHEMA_VERSION, "name": name, "description": description,
            "outcome": {"kpi": str(kpi), "description": outcome}, **roles,
            "rollback_triggers": [dict(t) for t in triggers], "recalibration": {"cadence": cadence},
            "provenance": provenance}

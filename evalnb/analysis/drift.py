@@ -244,35 +244,11 @@ def _score_drift(ref: pd.DataFrame, cur: pd.DataFrame, metrics: Sequence[str], n
     return pd.DataFrame(rows)
 
 
-def _validity(ref: pd.DataFrame, cur: pd.DataFrame, metrics: Sequence[str], kpi: str, n_boot: int, seed: int,
-              floor: float) -> pd.DataFrame:
-    """Spearman of each metric with the KPI in both windows and a Fisher-z test of the change."""
-    from scipy.stats import norm
+def _studio_validity(ref, cur, metrics, kpi, n_boot, seed, floor) -> pd.DataFrame:
+    """The two windows through :func:`evalnb.validity_drift` (the one validity-drift path: Spearman
+    with CIs per window and a Fisher-z test against the reference)."""
+    from .validity import validity_drift
 
-    from ..stats.correlation import correlation
-
-    rows = []
-    for m in metrics:
-        er = correlation(ref[m].to_numpy(float), ref[kpi].to_numpy(float), "spearman", n_boot=n_boot)
-        ec = correlation(cur[m].to_numpy(float), cur[kpi].to_numpy(float), "spearman", n_boot=n_boot)
-        se = math.sqrt(er.se_z ** 2 + ec.se_z ** 2) if math.isfinite(er.se_z) and math.isfinite(ec.se_z) else math.nan
-        z = (math.atanh(np.clip(ec.estimate, -0.999999, 0.999999)) - math.atanh(np.clip(er.estimate, -0.999999, 0.999999))) / se \
-            if se and math.isfinite(se) else math.nan
-        p = float(2 * norm.sf(abs(z))) if math.isfinite(z) else math.nan
-        rows.append({"metric": m, "kpi": kpi, "ref_r": er.estimate, "ref_ci_low": er.ci_low, "ref_ci_high": er.ci_high,
-                     "n_ref": er.n, "cur_r": ec.estimate, "cur_ci_low": ec.ci_low, "cur_ci_high": ec.ci_high, "n_cur": ec.n,
-                     "change": ec.estimate - er.estimate, "p_value": p, "floor": floor,
-                     "method": f"spearman ({er.ci_method}); Fisher z test of the change"})
-    return pd.DataFrame(rows)
-
-
-def _studio_validity(ref, cur, metrics, kpi, n_boot, seed, floor) -> pd.DataFrame | None:
-    """The two windows through the studio's ``evalnb.validity_drift`` (same statistic: Spearman with
-    CIs per window and a Fisher-z test against the reference), or None when it is not installed."""
-    try:
-        from .validity import validity_drift
-    except ImportError:
-        return None
     # Two pseudo-months stand for the two windows, so the studio's calendar windows are exactly ours.
     stamp = "_drift_window_time"
     frame = pd.concat([ref.assign(**{stamp: pd.Timestamp("2000-01-15", tz="UTC")}),
@@ -371,8 +347,6 @@ def drift(reference: Any, current: Any, *, columns: Sequence[str] | None = None,
     if kpi and kpi in both:
         vmetrics = [s.column for r, s in portfolio.metrics() if r == "primary" and s.column in both] if portfolio else metrics
         validity = _studio_validity(ref, cur, vmetrics, kpi, n_boot, seed, floor)
-        if validity is None:
-            validity = _validity(ref, cur, vmetrics, kpi, n_boot, seed, floor if floor is not None else math.nan)
     # One Holm family across every test of the report.
     p_all = np.r_[tests_df["p_value"].to_numpy(float),
                   scores["p_value"].to_numpy(float) if not scores.empty else [],

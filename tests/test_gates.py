@@ -122,8 +122,8 @@ def test_markdown_and_junit_escape_and_count(tmp_path):
     values = [1.0] * 81 + [0.0] * 19
     evil = "<script>alert(1)</script>|x"
     report = gate(_portfolio(slices=[SliceGate(by="category", min_n=5)]), _run(values, category=[evil, "ok"] * 50))
-    md = report.to_markdown()
-    assert "<script>" not in md and "&lt;script&gt;" in md and "\\|x" in md
+    md = _render_markdown(report.to_markdown())  # what a CI page shows: the value as inert text
+    assert "<script>" not in md and "<code>resolved [category=&lt;script&gt;alert(1)&lt;/script&gt;|x]</code>" in md
     root = ET.fromstring(report.to_junit().split("\n", 1)[1])
     suite = root.find("testsuite")
     assert int(suite.get("tests")) == 3 and int(suite.get("failures")) == sum(r.status == "fail" for r in report.results)
@@ -205,3 +205,113 @@ def test_sample_data_studio_selection_exported_loaded_and_enforced(sample, reque
     assert bad.exit_code == 1
     assert f"{first} [category=billing]" in {r.label for r in bad.failures}
     assert not any("category=" in r.label and "billing" not in r.label for r in bad.failures)
+
+
+# -- issue 13 items 4-6, issue 15 item 6: invalid, partial and untrusted data ---------------------
+def _scored(values, **extra) -> pd.DataFrame:
+    n = len(values)
+    return pd.DataFrame({"run_id": "r", "model": "m", "item_id": [f"q{i}" for i in range(n)],
+                         "score": np.asarray(values, dtype=object if any(isinstance(v, str) for v in values) else float),
+                         **extra})
+
+
+def _score_portfolio(threshold=3.0, direction="higher", rule="ci_lower", min_n=30, **spec) -> Portfolio:
+    spec = {"name": "score", "source": "column", **spec}
+    return Portfolio(name="p", outcome=Outcome(kpi="k"),
+                     primary=[MetricSpec(direction=direction, gate=Gate(threshold=threshold, rule=rule, min_n=min_n,
+                                                                        **spec.pop("gate_kw", {})), **spec)])
+
+
+def test_13_4_values_outside_the_declared_range_are_an_error_naming_rows():
+    # The issue's case: range [1, 5], 195 items at 1.0 and 5 at 500 -> the mean 13.47 "passed" 3.0.
+    values = [1.0] * 195 + [500.0] * 5
+    report = gate(_score_portfolio(range=[1, 5]), _scored(values))
+    (r,) = report.results
+    assert r.status == "error" and report.exit_code == 2
+    assert "5 value(s) of 'score' are outside the declared range [1, 5]" in r.reason
+    assert "q195, q196, q197, q198, q199" in r.reason and "e.g. 500" in r.reason
+    # the same bounds known from the registry (precomputed lower/upper), without a declared range
+    reg = _score_portfolio(name="precomputed", column="score", source="registry",
+                           settings={"column": "score", "lower": 1, "upper": 5})
+    r = gate(reg, _scored(values)).results[0]
+    assert r.status == "error" and "outside the range [1, 5] of metric 'precomputed:score'" in r.reason
+    # in range: evaluated as before (one value exactly on each bound is fine)
+    assert gate(_score_portfolio(range=[1, 5]), _scored([1.0] + [4.0] * 98 + [5.0])).exit_code == 0
+
+
+def test_13_4_baseline_out_of_range_is_an_error_too():
+    p = _score_portfolio(threshold=0.5, range=[1, 5], gate_kw={"mode": "relative"})
+    cand = _scored([4.0] * 100)
+    base = _scored([4.0] * 99 + [40.0]).assign(run_id="b", model="b")
+    r = gate(p, cand, base).results[0]
+    assert r.status == "error" and "the baseline's 'score'" in r.reason and "q99" in r.reason
+
+
+def test_15_6_infinite_and_non_numeric_values_fail_closed_with_the_reason():
+    inf = gate(_score_portfolio(), _scored([np.inf] * 300))  # higher is better: +inf "passed" a mean gate
+    assert inf.exit_code == 2 and "300 value(s) of 'score' are infinite" in inf.results[0].reason
+    neg = gate(_score_portfolio(direction="lower", rule="ci_upper"), _scored([1.0] * 299 + [-np.inf]))
+    assert neg.exit_code == 2 and "1 value(s) of 'score' are infinite (item_id q299" in neg.results[0].reason
+    text = gate(_score_portfolio(), _scored([4.0] * 200 + ["n/a"]))
+    assert text.exit_code == 2 and "1 value(s) of 'score' are not numbers (item_id q200; e.g. 'n/a')" in text.results[0].reason
+
+
+@pytest.mark.parametrize("n_missing,n", [(150, 200), (150, 300)])
+def test_13_5_and_15_6_missing_values_below_min_coverage_fail_closed(n_missing, n):
+    values = [4.0] * (n - n_missing) + [np.nan] * n_missing
+    report = gate(_score_portfolio(range=[1, 5]), _scored(values))
+    (r,) = report.results
+    assert r.status == "fail" and report.exit_code == 1
+    assert f"only {n - n_missing} of {n} items have usable values (min_coverage 90%)" in r.reason
+    assert r.coverage == pytest.approx((n - n_missing) / n)
+    # the floor is a setting: lowered on purpose, the same data is evaluated (and passes)
+    lowered = gate(_score_portfolio(range=[1, 5], gate_kw={"min_coverage": 0.2}), _scored(values))
+    assert lowered.exit_code == 0 and lowered.results[0].n == n - n_missing
+
+
+def test_min_coverage_applies_within_each_slice_and_to_relative_pairs():
+    values = [4.0] * 100 + [4.0] * 40 + [np.nan] * 60          # slice b: 40 of 100 have a value
+    frame = _scored(values, part=["a"] * 100 + ["b"] * 100)
+    p = _score_portfolio(range=[1, 5], gate_kw={"min_coverage": 0.5, "slices": [SliceGate(by="part", min_n=10)]})
+    by = {r.label: r for r in gate(p, frame).results}
+    assert by["score"].status == "pass"                          # 140 of 200 = 70% >= 50%
+    assert by["score [part=a]"].status == "pass"
+    assert by["score [part=b]"].status == "fail" and "only 40 of 100 items" in by["score [part=b]"].reason
+    # relative: half of the candidate's items have no baseline -> coverage of the pairs is 50%
+    rel = _score_portfolio(threshold=0.5, range=[1, 5], gate_kw={"mode": "relative"})
+    cand = _scored([4.0] * 200)
+    base = cand.iloc[:100].assign(run_id="b", model="b")
+    r = gate(rel, cand, base).results[0]
+    assert r.status == "fail" and "only 100 of 200 items have usable matched candidate/baseline pairs" in r.reason
+
+
+def _render_markdown(text: str) -> str:
+    # an independent CommonMark renderer with GFM tables (markdown-it-py)
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(text)
+
+
+def test_13_6_markdown_report_keeps_untrusted_slice_values_inert():
+    import re
+
+    evil = ["![pixel](https://evil.example/p.png)", "[click me](javascript:alert(1))", "@octocat please merge",
+            "<img src=x onerror=alert(1)>", "**bold** _it_", "a|b|c", "``tick` run``", "see #123 https://evil.example",
+            "line\nbreak\r\x00"]
+    n = len(evil)
+    frame = _scored([4.0] * (40 * n), category=[v for v in evil for _ in range(40)])
+    report = gate(_score_portfolio(range=[1, 5], gate_kw={"slices": [SliceGate(by="category", min_n=10)]}), frame)
+    rendered = _render_markdown(report.to_markdown())
+    rows = re.findall(r"<tr>(.*?)</tr>", rendered, flags=re.S)
+    assert len(rows) == 1 + 1 + n                                  # header, overall, one row per slice value
+    assert all(row.count("<td>") == 9 for row in rows[1:])         # no value split or merged a cell
+    assert not re.search(r"<(img|a|strong|em|script)\b", rendered)
+    outside_code = re.sub(r"<code>.*?</code>", "", rendered, flags=re.S)
+    for needle in ("@octocat", "evil.example", "#123", "javascript", "onerror"):
+        assert needle not in outside_code, needle                 # mentions, refs, autolinks only inside code
+    assert "@octocat please merge" in rendered and "a|b|c" in rendered  # shown, literally
+    # the headline's portfolio and run names are untrusted too
+    named = gate(Portfolio(name="![x](https://evil.example/y.png)", outcome=Outcome(kpi="k"),
+                           primary=_score_portfolio(range=[1, 5]).primary), frame.assign(run_id="@octocat", model="@octocat"))
+    head = _render_markdown(named.to_markdown().split("\n", 1)[0])
+    assert "<img" not in head and "@octocat" not in re.sub(r"<code>.*?</code>", "", head)

@@ -239,13 +239,13 @@ def test_c10_gate_fails_closed_on_nan_metric_and_small_n():
     p = load_portfolio_text(GOOD)
     frame = pd.DataFrame({"run_id": "r", "model": "m", "item_id": [str(i) for i in range(60)],
                           "category": ["a", "b"] * 30, "judge_faithfulness": np.nan,
-                          "judge_safety_violation": [0.0] * 10 + [np.nan] * 50})
+                          "judge_safety_violation": [0.0] * 60})
     report = gate(p, frame)
     by = {(r.column, r.slice): r for r in report.results}
     assert by[("judge_faithfulness", "")].status == "fail"
     assert "no usable values" in by[("judge_faithfulness", "")].reason
     assert by[("judge_safety_violation", "")].status == "fail"
-    assert "n=10 is below min_n=100" in by[("judge_safety_violation", "")].reason
+    assert "n=60 is below min_n=100" in by[("judge_safety_violation", "")].reason
     assert report.exit_code == 1
 
 
@@ -328,3 +328,13 @@ def test_readme_annotated_example_is_a_valid_config():
     p = load_portfolio_text(block)
     assert p.primary[0].gate.slices[0].overrides == {"billing": 3.6}
     assert load_portfolio_text(p.to_yaml()) == p
+
+
+def test_13_5_min_coverage_is_a_validated_gate_setting_with_a_default():
+    p = load_portfolio_text(GOOD)
+    assert p.primary[0].gate.min_coverage == 0.9                 # on by default
+    assert "min_coverage: 0.9" in p.to_yaml() and load_portfolio_text(p.to_yaml()) == p
+    with pytest.raises(PortfolioValidationError, match="min_coverage"):
+        load_portfolio_text(GOOD.replace("{threshold: 3.5,", "{threshold: 3.5, min_coverage: 1.5,"))
+    lowered = load_portfolio_text(GOOD.replace("{threshold: 3.5,", "{threshold: 3.5, min_coverage: 0.5,"))
+    assert lowered.primary[0].gate.min_coverage == 0.5

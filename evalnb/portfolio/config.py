@@ -101,6 +101,9 @@ class Gate(_Model):
     rule: Rule
     statistic: Literal["auto", "mean", "proportion", "p50", "p90", "p95", "p99"] = "auto"
     min_n: Annotated[int, Field(ge=1)] = 100
+    min_coverage: Probability = Field(
+        0.9, description="smallest share of the items (overall and in each slice) that must have a usable value; "
+                         "less fails the gate (missing values could hide failures)")
     confidence: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
     slices: list[SliceGate] = Field(default_factory=list)
 

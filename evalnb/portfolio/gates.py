@@ -3,9 +3,12 @@
 Every gate compares one number with its threshold: the point estimate or a confidence bound
 (``rule``), over all items and within every slice the gate names. Anything that prevents an honest
 comparison fails the gate with its reason: a NaN or empty metric, a metric that is not computable
-on the run, fewer items than ``min_n``. A gate that cannot even be set up (an unknown metric whose
-column is absent, a relative gate without a baseline, a slice column missing from the run) is an
-*error*: the run could not be evaluated (exit code 2).
+on the run, fewer items than ``min_n``, or fewer than ``min_coverage`` (default 90%) of the items
+with a value (missing values could hide exactly the failures the gate is for). A gate that cannot
+even be set up (an unknown metric whose column is absent, a relative gate without a baseline, a
+slice column missing from the run) or whose data is invalid (values that are not numbers, +/-inf,
+values outside the metric's declared or known range; the rows are named) is an *error*: the run
+could not be evaluated (exit code 2).
 
 Intervals: Wilson for 0/1 metrics, a seeded percentile bootstrap for means, order statistics for
 percentiles, and a paired bootstrap of item-level differences for gates relative to a baseline
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -57,6 +61,7 @@ class GateResult:
     p_adjusted: float = float("nan")
     method: str = ""
     signature: str = ""
+    coverage: float = float("nan")   # share of the gated items with a usable value
 
     @property
     def label(self) -> str:
@@ -141,13 +146,17 @@ class GateReport:
     def to_markdown(self) -> str:
         """A Markdown summary for CI job pages and pull-request comments."""
         icon = {PASS: "PASS", FAIL: "**FAIL**", ERROR: "**ERROR**"}
-        out = [f"### {_md(self.headline())}", "", "| status | role | metric | rule | threshold | estimate | 95% CI | n | reason |",
+        against = f" vs baseline {_md(self.baseline, cell=False)}" if self.baseline else ""
+        bad = len(self.failures)
+        head = (f"### evalnb gate: {self.status.upper()} ({len(self.results) - bad} of {len(self.results)} gates passed): "
+                f"portfolio {_md(self.portfolio, cell=False)} on run {_md(self.run, cell=False)}{against}")
+        out = [head, "", "| status | role | metric | rule | threshold | estimate | 95% CI | n | reason |",
                "|---|---|---|---|---|---|---|---|---|"]
         for r in self.results:
-            out.append("| " + " | ".join([icon[r.status], _md(r.role), _md(r.label), _md(r.rule),
+            out.append("| " + " | ".join([icon[r.status], r.role, _md(r.label), r.rule,
                                           _fmt(r.threshold, signed=r.mode == "relative"), _fmt(r.estimate),
                                           f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]", str(r.n), _md(r.reason)]) + " |")
-        out += [""] + [f"- {_md(n)}" for n in self.notes]
+        out += [""] + [f"- note: {_md(n, cell=False)}" for n in self.notes]
         return "\n".join(out).rstrip() + "\n"
 
     def to_junit(self) -> str:
@@ -206,8 +215,24 @@ def _fmt(value: float, signed: bool = False) -> str:
     return f"{value:+.4g}" if signed else f"{value:.4g}"
 
 
-def _md(text: str) -> str:
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("`", "\\`").replace("\n", " ")
+def _md(text: str, cell: bool = True) -> str:
+    """Untrusted text as an inert Markdown code span (inside a table cell unless ``cell=False``).
+
+    Backslash escapes are not enough on GitHub/GitLab: @mentions, #refs and bare-URL autolinks are
+    added after Markdown is rendered, to every text node outside ``<code>``. A code span shows its
+    content literally (no HTML, images, links, emphasis, mentions or autolinks); its fence is one
+    backtick longer than any backtick run inside, ``|`` is escaped (GFM splits table cells on it
+    even inside code) and line breaks and control characters become spaces.
+    """
+    text = "".join(" " if (ch < " " or "\x7f" <= ch <= "\x9f" or ch in "\u2028\u2029") else ch for ch in str(text))
+    text = text.strip()
+    if not text:
+        return ""
+    if cell:
+        text = text.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[0] == "`" or text[-1] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _xml(text: str) -> str:
@@ -258,8 +283,9 @@ def _values(frame: pd.DataFrame, spec: MetricSpec) -> tuple[np.ndarray | None, s
     from ..metrics.scoring import score
 
     if spec.column in frame:
-        col = pd.to_numeric(frame[spec.column], errors="coerce")
-        return col.to_numpy(dtype=float), "ok", spec.signature or f"column:{spec.column}", None
+        raw = frame[spec.column]
+        col = pd.to_numeric(raw.astype(float) if raw.dtype == bool else raw, errors="coerce")
+        return col.to_numpy(dtype=float, na_value=np.nan), "ok", spec.signature or f"column:{spec.column}", None
     if spec.source == "column":
         return None, f"{ERROR}: column '{spec.column}' is not in the run (source: column)", "", None
     try:
@@ -276,6 +302,66 @@ def _values(frame: pd.DataFrame, spec: MetricSpec) -> tuple[np.ndarray | None, s
     if status != "ok":
         return None, status, signature, built
     return scored.df[spec.column].to_numpy(dtype=float), "ok", signature, built
+
+
+def _known_range(spec: MetricSpec, built: Any) -> tuple[float | None, float | None, str]:
+    """(lower, upper, where the range comes from): the config's ``range``, else the registry's."""
+    if spec.range:
+        return float(spec.range[0]), float(spec.range[1]), "the declared range {}"
+    if built is None and spec.source == "registry":
+        from ..metrics.registry import metric as make_metric
+
+        try:
+            built = make_metric(spec.name, **spec.settings)
+        except EvalnbError:
+            return None, None, ""
+    out = next((o for o in built.outputs if o.column == spec.column), None) if built is not None else None
+    if out is None or (out.lower is None and out.upper is None):
+        return None, None, ""
+    return out.lower, out.upper, f"the range {{}} of metric '{built.name}'"
+
+
+def _rows(frame: pd.DataFrame, mask: np.ndarray, values: np.ndarray, show: int = 5) -> str:
+    """'item_id a, b, c (+4 more; e.g. 500.0)': the offending rows, by item_id when there is one."""
+    idx = np.flatnonzero(mask)
+    if "item_id" in frame:
+        ids = [str(v) for v in frame["item_id"].to_numpy()[idx[:show]]]
+        where = "item_id " + ", ".join(ids)
+    else:
+        where = "rows " + ", ".join(str(i) for i in idx[:show])
+    more = f" (+{len(idx) - show} more)" if len(idx) > show else ""
+    return f"{where}{more}; e.g. {float(values[idx[0]]):g}"
+
+
+def _invalid(frame: pd.DataFrame, spec: MetricSpec, values: np.ndarray, built: Any, what: str = "") -> str | None:
+    """Why these values cannot be gated at all (non-numbers, +/-inf, out of range), or None.
+
+    Such values are bad data, not a failed deployment: a gate on them is an error (exit 2), so a
+    score of 500 on a 1-5 scale can neither lift a mean over the bar nor hide behind a NaN.
+    """
+    problems = []
+    where = f"{what}'{spec.column}'" if what else f"'{spec.column}'"
+    if spec.column in frame:
+        raw = frame[spec.column]
+        coerced = raw.notna().to_numpy(bool) & np.isnan(values)
+        if coerced.any():
+            sample = raw.to_numpy()[np.flatnonzero(coerced)[0]]
+            problems.append(f"{int(coerced.sum())} value(s) of {where} are not numbers "
+                            f"({_rows(frame, coerced, values).rsplit('; e.g.', 1)[0]}; e.g. {str(sample)[:40]!r})")
+    infinite = np.isinf(values)
+    if infinite.any():
+        problems.append(f"{int(infinite.sum())} value(s) of {where} are infinite ({_rows(frame, infinite, values)}); "
+                        "an infinite score is a logging or division bug, not a measurement")
+    lo, hi, source = _known_range(spec, built)
+    finite = np.isfinite(values)
+    outside = finite & (((values < lo) if lo is not None else False) | ((values > hi) if hi is not None else False))
+    if np.any(outside):
+        shown = f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
+        problems.append(f"{int(np.sum(outside))} value(s) of {where} are outside {source.format(shown)} "
+                        f"({_rows(frame, outside, values)}); fix the data, or the range if it is wrong")
+    if not problems:
+        return None
+    return "; ".join(problems) + ": the gate cannot be evaluated on invalid values (fail closed)"
 
 
 def _statistic(gate: Gate, values: np.ndarray, built: Any, spec: MetricSpec) -> str:
@@ -324,11 +410,17 @@ def _one_sided_p(values: np.ndarray, statistic: str, threshold: float, direction
 
 
 def _decide(direction: str, rule: str, point: float, low: float, high: float, threshold: float, n: int,
-            min_n: int, confidence: float, relative: bool) -> tuple[str, float, str]:
-    """(status, the compared number, reason). Fail closed on NaN and small n."""
+            min_n: int, confidence: float, relative: bool, total: int | None = None,
+            min_coverage: float = 0.0) -> tuple[str, float, str]:
+    """(status, the compared number, reason). Fail closed on NaN, low coverage and small n."""
     pct = f"{round(confidence * 100)}%"
     if n == 0 or math.isnan(point):
         return FAIL, float("nan"), "no usable values (all missing or NaN): fail closed"
+    if total and n / total < min_coverage:
+        what = "matched candidate/baseline pairs" if relative else "values"
+        return FAIL, float("nan"), (f"coverage {n / total:.1%}: only {n} of {total} items have usable {what} "
+                                    f"(min_coverage {min_coverage:.0%}); the missing items could hide failures, "
+                                    "fail closed (fix the data, or lower gate.min_coverage if the gaps are expected)")
     if n < min_n:
         return FAIL, float("nan"), f"n={n} is below min_n={min_n}: too few items to decide, fail closed"
     bound = {"point": point, "ci_lower": low, "ci_upper": high}[rule]
@@ -352,7 +444,8 @@ def _decide(direction: str, rule: str, point: float, low: float, high: float, th
 
 
 def _result(spec: MetricSpec, role: str, gate: Gate, slice_label: str, threshold: float, min_n: int,
-            values: np.ndarray, base: np.ndarray | None, statistic: str, signature: str, n_boot: int, seed: int) -> GateResult:
+            values: np.ndarray, base: np.ndarray | None, statistic: str, signature: str, n_boot: int, seed: int,
+            total: int | None = None) -> GateResult:
     seed = iv.stable_seed(seed, spec.column, slice_label)
     relative = gate.mode == "relative"
     if relative:
@@ -369,11 +462,13 @@ def _result(spec: MetricSpec, role: str, gate: Gate, slice_label: str, threshold
         point, low, high, n, method = ci.estimate, ci.low, ci.high, ci.n, ci.method
         baseline = float("nan")
         p = _one_sided_p(values, statistic, threshold, spec.direction, n_boot, seed)
+    total = len(values) if total is None else total
     status, bound, reason = _decide(spec.direction, gate.rule, point, low, high, threshold, n, min_n,
-                                    gate.confidence, relative)
+                                    gate.confidence, relative, total, gate.min_coverage)
     return GateResult(spec.name, spec.column, role, slice_label, gate.mode, statistic, gate.rule, spec.direction,
                       float(threshold), float(point), float(low), float(high), float(bound), int(n), int(min_n),
-                      status, reason, float(baseline), p, float("nan"), method, signature)
+                      status, reason, float(baseline), p, float("nan"), method, signature,
+                      float(n / total) if total else float("nan"))
 
 
 def _error(spec: MetricSpec, role: str, gate: Gate, slice_label: str, reason: str, signature: str = "") -> GateResult:
@@ -448,6 +543,10 @@ def gate(portfolio: Portfolio | str | Path, run: Any, baseline: Any = None, *, k
             else:
                 results.append(_fail(spec, role, g, "", f"{status}: fail closed", signature))
             continue
+        bad = _invalid(frame, spec, values, built)
+        if bad:
+            results.append(_error(spec, role, g, "", bad, signature))
+            continue
         if spec.signature and signature and built is not None and spec.signature != signature:
             notes.append(f"{spec.column}: signature differs from the portfolio's ({spec.signature} vs {signature})")
         statistic = _statistic(g, values, built, spec)
@@ -461,6 +560,10 @@ def gate(portfolio: Portfolio | str | Path, run: Any, baseline: Any = None, *, k
             if bvals is None:
                 results.append(_error(spec, role, g, "", f"baseline: {bstatus.removeprefix(f'{ERROR}: ')}"))
                 continue
+            bad = _invalid(base_frame, spec, bvals, None, "the baseline's ")
+            if bad:
+                results.append(_error(spec, role, g, "", bad, signature))
+                continue
             keys = _keys(frame, base_frame)
             left = frame.assign(_v=values)
             right = base_frame.assign(_b=bvals)[keys + ["_b"]]
@@ -473,7 +576,7 @@ def gate(portfolio: Portfolio | str | Path, run: Any, baseline: Any = None, *, k
                 notes.append(f"{spec.column}: {unmatched} candidate items have no baseline match and were left out")
             values, base_values = cand["_v"].to_numpy(float), cand["_b"].to_numpy(float)
         results.append(_result(spec, role, g, "", g.threshold, g.min_n, values, base_values, statistic, signature,
-                               n_boot, seed))
+                               n_boot, seed, total=len(frame)))
         for sg in g.slices:
             if sg.by not in cand:
                 results.append(_error(spec, role, g, f"{sg.by}=?", f"slice column '{sg.by}' is not in the run"))
@@ -483,10 +586,11 @@ def gate(portfolio: Portfolio | str | Path, run: Any, baseline: Any = None, *, k
             wanted = list(sg.only) if sg.only is not None else present
             for value in wanted:
                 mask = (labels == value).fillna(False).to_numpy(bool)
+                total = int((frame[sg.by].astype("string") == value).fillna(False).sum())
                 threshold = sg.overrides.get(value, sg.threshold if sg.threshold is not None else g.threshold)
                 results.append(_result(spec, role, g, f"{sg.by}={value}", threshold, sg.min_n, values[mask],
                                        None if base_values is None else base_values[mask], statistic, signature,
-                                       n_boot, seed))
+                                       n_boot, seed, total=total))
     if adjust != "none":
         results = _adjusted(results, adjust, portfolio)
     return GateReport(portfolio.name, _label(frame, "run"), None if base_frame is None else _label(base_frame, "baseline"),

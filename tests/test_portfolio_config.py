@@ -338,3 +338,57 @@ def test_13_5_min_coverage_is_a_validated_gate_setting_with_a_default():
         load_portfolio_text(GOOD.replace("{threshold: 3.5,", "{threshold: 3.5, min_coverage: 1.5,"))
     lowered = load_portfolio_text(GOOD.replace("{threshold: 3.5,", "{threshold: 3.5, min_coverage: 0.5,"))
     assert lowered.primary[0].gate.min_coverage == 0.5
+
+
+# -- issue 13 item 18: nesting capped before parsing (YAML and JSON) ----------------------------
+@pytest.mark.parametrize("text,fmt", [
+    ("a: " + "[" * 2000 + "]" * 2000, "yaml"),                 # the issue's 4 KB document (7-10 s, RecursionError)
+    ("a:\n  " + "- " * 2000 + "x\n", "yaml"),                  # block sequences, two bytes a level
+    ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "json"),
+])
+def test_13_18_deep_nesting_is_refused_with_a_clear_error(text, fmt):
+    with pytest.raises(ConfigError, match=r"nest(ing|ed) deeper than 32 levels"):
+        load_portfolio_text(text, format=fmt)
+
+
+def test_13_18_depth_cap_counts_real_levels_only():
+    # brackets inside JSON strings and YAML quoted scalars are text, not levels
+    good = load_portfolio_text(GOOD)
+    as_json = json.loads(good.to_json())
+    as_json["description"] = "[" * 500 + "{" * 500
+    assert load_portfolio_text(json.dumps(as_json), format="json").description == "[" * 500 + "{" * 500
+    assert load_portfolio_text(GOOD.replace("name: helpdesk", "name: '" + "[" * 150 + "'")).name == "[" * 150
+    yaml_safe.check_json_depth("[" * 32 + "]" * 32)
+    with pytest.raises(ConfigError, match="at character 32"):
+        yaml_safe.check_json_depth("[" * 33 + "]" * 33)
+
+
+def test_13_18_cli_gate_on_a_deep_config_exits_2_without_a_traceback(tmp_path, capsys):
+    from evalnb.cli import main
+
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 2000 + "]" * 2000)
+    (tmp_path / "deep.json").write_text('{"a": ' + "[" * 5000 + "]" * 5000 + "}")
+    pd.DataFrame({"model": "m", "item_id": ["1"], "output": ["x"]}).to_json(tmp_path / "r.jsonl", orient="records", lines=True)
+    for name in ("deep.yaml", "deep.json"):
+        assert main(["gate", str(tmp_path / name), str(tmp_path / "r.jsonl")]) == 2
+        err = capsys.readouterr().err
+        assert f"{name}: " in err and "deeper than 32 levels" in err and "Traceback" not in err
+
+
+# -- issue 13 item 19: YAML 1.1 number forms refused ----------------------------------------------
+@pytest.mark.parametrize("text,read_as,kind", [
+    ("010", 8, "octal"), ("1:30", 90, "base-60"), ("0x1F", 31, "hexadecimal"), ("0b101", 5, "binary"),
+    ("1_000", 1000, "'_' digit separators"), ("-012", -10, "octal")])
+def test_13_19_yaml_1_1_integer_forms_are_refused(text, read_as, kind):
+    bad = GOOD.replace("min_n: 50", f"min_n: {text}")
+    assert bad != GOOD
+    with pytest.raises(ConfigError, match=rf"line 9: primary\[0\]\.gate\.min_n: the unquoted '{text}' is a "
+                                          rf"YAML 1\.1 .*{kind}.*read as {read_as}.*quote it"):
+        load_portfolio_text(bad)
+
+
+def test_13_19_plain_decimal_numbers_still_read():
+    assert yaml_safe.safe_load("a: 10\nb: -0\nc: +7\nd: 0.5\ne: 1.0e+3\nf: '010'") == \
+        {"a": 10, "b": 0, "c": 7, "d": 0.5, "e": 1000.0, "f": "010"}
+    with pytest.raises(ConfigError, match="1:30.5"):
+        yaml_safe.safe_load("t: 1:30.5")

@@ -491,8 +491,13 @@ def load_portfolio_text(text: str | bytes, *, format: Literal["yaml", "json"] = 
         if len(raw) > max_bytes:
             raise ConfigError(f"{source}: {len(raw):,} bytes is over the {max_bytes:,}-byte limit for a config")
         try:
-            data = loads_strict(raw.decode("utf-8-sig"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            decoded = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{source}: not UTF-8 (byte {exc.start})") from None
+        yaml_safe.check_json_depth(decoded, source=source)
+        try:
+            data = loads_strict(decoded)
+        except ValueError as exc:
             raise ConfigError(f"{source}: invalid JSON: {exc}") from None
         return _validate(data, source, None, check_metrics)
     doc = yaml_safe.load_document(text, source=source, max_bytes=max_bytes)

@@ -11,7 +11,12 @@
   ``2026-01-01`` into a date. Every such implicit conversion is recorded with its path and original
   text so that a validator can say "quote it" where a string was expected. The YAML 1.1-only
   boolean spellings (yes/no/on/off/y/n in any case) are rejected outright: configs write ``true``
-  and ``false``.
+  and ``false``. So are the YAML 1.1-only number forms, which YAML 1.2 and most other tools read
+  differently: octal ``010`` (8), base-60 ``1:30`` (90), hex ``0x1F``, binary ``0b101`` and digit
+  separators ``1_000``;
+* nesting is capped (``MAX_DEPTH`` levels) before anything is composed: a 4 KB ``[[[[...]]]]``
+  took PyYAML 7-10 s and then a RecursionError. JSON configs get the same cap
+  (:func:`check_json_depth`) before ``json.loads``.
 
 >>> doc = load_document("version: 1.10\\nthreshold: 0.8\\n")
 >>> doc.data, [(c.path, c.text) for c in doc.coercions]
@@ -20,6 +25,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +36,8 @@ from .._errors import ConfigError
 MAX_BYTES = 1_000_000      # a portfolio config is a few KB; 1 MB leaves room for long provenance
 MAX_ALIASES = 100
 MAX_NODES = 100_000        # expanded node count (aliases counted as copies)
+MAX_DEPTH = 32             # nesting levels; a portfolio config uses 8 (roles > spec > gate > slices > overrides)
+_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _BOOL_OK = {"true", "false", "True", "False", "TRUE", "FALSE"}
 
 
@@ -113,9 +121,33 @@ class _Loader(yaml.SafeLoader):
                 raise ConfigError(
                     f"line {line}: {_show_path(self._path) or 'value'}: {node.value!r} is a YAML 1.1 boolean "
                     f"({value}); write true or false, or quote it ('{node.value}') if you meant the text")
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                _check_number(node.value, value, line, _show_path(self._path) or "value")
             if not isinstance(value, str) or _looks_number(value):
                 self.coercions.append(Coercion(tuple(self._path), node.value, value, line))
         return value
+
+
+def _check_number(text: str, value: int | float, line: int, where: str) -> None:
+    """Refuse the YAML 1.1-only number spellings; YAML 1.2 (and JSON, and most tools) read them otherwise."""
+    if isinstance(value, int) and _DECIMAL_INT.fullmatch(text):
+        return
+    if isinstance(value, float) and ":" not in text and "_" not in text:
+        return
+    plain = text.lstrip("+-")
+    if ":" in text:
+        kind = "base-60 (sexagesimal) number"
+    elif "_" in text:
+        kind = "number with '_' digit separators"
+    elif plain[:2].lower() == "0x":
+        kind = "hexadecimal integer"
+    elif plain[:2].lower() == "0b":
+        kind = "binary integer"
+    else:
+        kind = "octal integer (a leading zero)"
+    raise ConfigError(f"line {line}: {where}: the unquoted {text!r} is a YAML 1.1 {kind}, read as {value!r}; "
+                      f"YAML 1.2 and other tools read it differently, so it is refused. Write the decimal number "
+                      f"({value!r}), or quote it ('{text}') if you meant the text")
 
 
 def _refuse_tag(loader: "_Loader", node: yaml.Node) -> Any:
@@ -155,12 +187,14 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], limit: int) -> int:
 
 
 def load_document(text: str | bytes, *, source: str = "<config>", max_bytes: int = MAX_BYTES,
-                  max_aliases: int = MAX_ALIASES, max_nodes: int = MAX_NODES) -> YamlDocument:
+                  max_aliases: int = MAX_ALIASES, max_nodes: int = MAX_NODES,
+                  max_depth: int = MAX_DEPTH) -> YamlDocument:
     """Parse one YAML document safely and return its data with the implicit conversions made.
 
-    Raises :class:`ConfigError` for oversize input, too many aliases, an alias expansion over
-    ``max_nodes``, duplicate keys, YAML 1.1-only booleans and any tag outside the safe schema
-    (``!!python/object`` and friends are never constructed).
+    Raises :class:`ConfigError` for oversize input, nesting deeper than ``max_depth``, too many
+    aliases, an alias expansion over ``max_nodes``, duplicate keys, YAML 1.1-only booleans and
+    numbers (``010``, ``1:30``, ``0x1F``) and any tag outside the safe schema (``!!python/object``
+    and friends are never constructed).
 
     >>> load_document("a: 1").data
     {'a': 1}
@@ -173,11 +207,20 @@ def load_document(text: str | bytes, *, source: str = "<config>", max_bytes: int
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{source}: not UTF-8 (byte {exc.start})") from None
-    # Count aliases from the event stream: cheap, and nothing is built yet.
-    aliases = 0
+    # Count aliases and nesting from the event stream: cheap, nothing is built yet, and it stops at
+    # the first level over the cap (PyYAML's scanner slows down with every open level).
+    aliases = depth = 0
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > max_depth:
+                    line = event.start_mark.line + 1
+                    raise ConfigError(f"{source}: line {line}: nesting deeper than {max_depth} levels; a config "
+                                      f"needs far fewer (pass max_depth= to raise the limit)")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
                 aliases += 1
                 if aliases > max_aliases:
                     raise ConfigError(f"{source}: more than {max_aliases} YAML aliases (*ref); refusing a "
@@ -213,6 +256,33 @@ def safe_load(text: str | bytes, **kwargs: Any) -> Any:
     {'threshold': 0.8}
     """
     return load_document(text, **kwargs).data
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')   # "unrolled loop": linear, no per-char alternation
+
+
+def check_json_depth(text: str, *, source: str = "<config>", max_depth: int = MAX_DEPTH) -> None:
+    """Refuse JSON nested deeper than ``max_depth`` before ``json.loads`` sees it.
+
+    ``json.loads`` recurses per level: a deep document ends in a RecursionError (a traceback, not
+    a message). Brackets inside strings are not counted.
+
+    >>> check_json_depth('{"a": [[1]]}', max_depth=3)
+    >>> check_json_depth('[[[[1]]]]', max_depth=3)
+    Traceback (most recent call last):
+    ...
+    evalnb._errors.ConfigError: <config>: JSON nested deeper than 3 levels (at character 3); a config needs far fewer (pass max_depth= to raise the limit)
+    """
+    import numpy as np
+
+    bare = _JSON_STRING.sub(lambda m: '""'.ljust(len(m.group(0))), text)  # same length: offsets stay true
+    codes = np.frombuffer(bare.encode("utf-32-le"), dtype=np.uint32)
+    steps = np.isin(codes, (91, 123)).astype(np.int32) - np.isin(codes, (93, 125)).astype(np.int32)
+    depth = np.cumsum(steps)
+    if len(depth) and depth.max() > max_depth:
+        at = int(np.argmax(depth > max_depth))
+        raise ConfigError(f"{source}: JSON nested deeper than {max_depth} levels (at character {at}); a config "
+                          "needs far fewer (pass max_depth= to raise the limit)")
 
 
 def _looks_number(text: str) -> bool:

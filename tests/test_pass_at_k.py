@@ -210,3 +210,19 @@ def test_pass_at_1_on_the_code_rows_of_the_sample_runs(sample_runs, iso):
     got = dict(zip(zip(scores.df["model"], scores.df["item_id"]), scores.df["pass@1"]))
     assert len(got) == 100 and all(got[key] == float(truth[key[0]][key[1]]) for key in got)
     assert (scores.metrics["pass@1"].per_task["n"] == 1).all()       # one sample per (run, item)
+
+
+def test_shadowing_candidates_do_not_forge_pass_at_1_and_entry_point_column_is_used(iso):
+    """Issue 13.1 at the metric level: two forging candidates and one honest one; with an
+    ``entry_point`` column the tests see only that function of the candidate."""
+    forged_abs = "def abs(x):\n    return 0\ndef t(x):\n    return 123.0\n"
+    forged_math = "import math\nmath.isclose = lambda *a, **k: True\ndef t(x):\n    return -1\n"
+    honest = "def t(x):\n    return x - 3.0\n"
+    tests_abs = "assert abs(t(3.5) - 0.5) < 1e-6"
+    tests_math = "import math\nassert math.isclose(t(3.5), 0.5)"
+    frame = pd.DataFrame({"model": "m", "item_id": ["a", "b", "c", "d"], "sample_id": 0,
+                          "output": [forged_abs, forged_math, honest, honest + "LIMIT = 1\n"],
+                          "tests": [tests_abs, tests_math, tests_math, "assert t(4.0) == LIMIT"],
+                          "entry_point": [None, "t", "t", "t"]})
+    scores = evalnb.score(frame, [evalnb.metric("pass@1", isolation=iso, timeout=5)], progress=False)
+    assert scores.df["pass@1"].tolist() == [0.0, 0.0, 1.0, 0.0]   # d: LIMIT is not the entry point

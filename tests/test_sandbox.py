@@ -36,7 +36,10 @@ def tmp_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def box(tmp_root) -> Sandbox:
     if not probe_isolation().available:
-        pytest.skip(f"namespaces unavailable here: {probe_isolation().summary()} (X17 covers the refusal)")
+        why = f"namespaces unavailable here: {probe_isolation().summary()} (X17 covers the refusal)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("CI=true: " + why)   # in CI a missing sandbox is a failure, never a skip
+        pytest.skip(why)
     return Sandbox(timeout=DEADLINE, memory_mb=512, max_output_bytes=4096, max_file_mb=4, workdir_mb=16,
                    max_processes=32, max_open_files=64, workers=2, tmp_root=str(tmp_root))
 
@@ -326,9 +329,115 @@ def test_x13_always_equal_objects_fail(box, code, tests):
     # the harness module is not reachable as __main__
     ("import __main__\n__main__._plain = lambda v: v\n__main__.report = None\nclass Y:\n    def __eq__(s, o):\n"
      "        return True\ndef f():\n    return Y()\n", "assert f() == 1"),
+    # issue 13.1: a candidate-level name that shadows a builtin the tests use
+    ("def abs(x):\n    return 0\ndef t(x):\n    return 123.0\n", "assert abs(t(3.5) - 0.5) < 1e-6"),
+    ("def len(x):\n    return 3\ndef f():\n    return [1]\n", "assert len(f()) == 3"),
+    ("def sorted(x, **k):\n    return [1, 2]\ndef f():\n    return [2, 1, 0]\n", "assert sorted(f()) == [1, 2]"),
+    ("isinstance = lambda *a: True\ndef f():\n    return '1'\n", "assert isinstance(f(), int)"),
+    # a patched stdlib module (the tests import their own, pristine copy)
+    ("import math\nmath.isclose = lambda *a, **k: True\ndef f(x):\n    return -1\n",
+     "import math\nassert math.isclose(f(2), 1.41)"),
+    ("import math\nmath.sqrt = lambda x: 1.41\ndef f(x):\n    return 1.41\n",
+     "import math\nassert f(2) == math.sqrt(2)"),
+    ("import operator\noperator.eq = lambda a, b: True\ndef f():\n    return 0\n",
+     "import operator\nassert operator.eq(f(), 1)"),
+    ("import sys, types\nfake = types.ModuleType('math')\nfake.isclose = lambda *a, **k: True\nsys.modules['math'] = fake\n"
+     "def f(x):\n    return -1\n", "from math import isclose\nassert isclose(f(2), 1.41)"),
+    ("import re\nre.fullmatch = lambda *a, **k: True\ndef f():\n    return 'abc'\n",
+     "import re\nassert re.fullmatch(r'\\d+', f())"),
+    # the entry point patches the stdlib while the tests run
+    ("def f(x):\n    import math\n    math.isclose = lambda *a, **k: True\n    return -1\n",
+     "import math\nr = f(2)\nassert math.isclose(r, 1.41)"),
+    ("def f(x):\n    import builtins\n    builtins.abs = lambda v: 0\n    return 5\n",
+     "r = f(1)\nassert abs(r - 1) < 1e-9"),
+    # a finder planted on sys.meta_path before the tests import a module
+    ("import sys, importlib.abc, importlib.util\nclass L(importlib.abc.Loader):\n    def create_module(self, spec):\n"
+     "        return None\n    def exec_module(self, m):\n        m.mean = lambda xs: 2\nclass F:\n"
+     "    def find_spec(self, name, path=None, target=None):\n"
+     "        return importlib.util.spec_from_loader(name, L()) if name == 'statistics' else None\n"
+     "sys.meta_path.insert(0, F())\nsys.modules.pop('statistics', None)\ndef f():\n    return 0\n",
+     "import statistics\nassert statistics.mean([f()]) == 2"),
+    # a trace function installed by the candidate jumps over the failing assert
+    ("import sys\ndef tr(frame, event, arg):\n    if frame.f_code.co_filename == '<tests>' and event == 'line' "
+     "and frame.f_lineno == 1:\n        frame.f_lineno = 2\n    return tr\nsys.settrace(tr)\ndef f():\n    return 0\n",
+     "assert f() == 1\nassert True"),
+    # exiting or raising SystemExit from inside the tests is a failure, never a pass
+    ("def f():\n    raise SystemExit(0)\n", "assert f() == 1"),
+    ("def f():\n    import os\n    os._exit(0)\n", "assert f() == 1"),
+    ("def f():\n    import sys\n    sys.exit()\n", "assert f() == 1"),
+    ("def f():\n    raise KeyboardInterrupt\n", "assert f() == 1"),
 ])
 def test_x14_redefined_helpers_and_builtins_have_no_effect(box, code, tests):
     assert box.run(code, tests).status == "failed"
+
+
+def test_x14_correct_code_still_passes_with_the_tests_imports_and_helpers(box):
+    # the tests see the candidate's own functions, classes and constants, but pristine stdlib/builtins
+    code = ("import math, collections\nfrom fractions import Fraction\nLIMIT = 10\ndef helper(x):\n    return x * 2\n"
+            "def f(x):\n    return math.sqrt(helper(x) / 2)\ndef g():\n    return collections.OrderedDict(a=2, b=1)\n"
+            "def h():\n    return Fraction(1, 2)\n")
+    tests = ("import math\nfrom math import isclose\nimport collections, os.path\nassert isclose(f(4), 2.0)\n"
+             "assert math.sqrt(f(16)) == 2.0\nassert helper(LIMIT) == 20\nassert g() == {'a': 2, 'b': 1}\n"
+             "assert os.path.join('a', 'b') == 'a/b'\nassert abs(-1) == 1\n")
+    r = box.run(code, tests)
+    assert (r.status, r.checks) == ("passed", 6), r.detail
+    from dataclasses import replace
+    frac = replace(box, strict=False).run(code, "from fractions import Fraction\nassert h() == Fraction(2, 4)")
+    assert frac.status == "passed", frac.detail
+
+
+def test_x14_entry_point_limits_what_the_tests_see(box):
+    code = "def f(x):\n    return x + 1\nSECRET = 3\n"
+    assert box.run(code, "assert f(1) == 2", entry_point="f").status == "passed"
+    r = box.run(code, "assert SECRET == 3", entry_point="f")
+    assert r.status == "failed" and "NameError" in r.detail
+    missing = box.run(code, "assert g(1) == 2", entry_point="g")
+    assert missing.status == "failed" and "entry point" in missing.detail
+
+
+def test_samples_run_unprivileged_with_a_minimal_dev(box):
+    """Issue 13.2: no host uid 0, no root-only files, only null/zero/random/urandom in /dev."""
+    code = ("import os\nseen = {}\nfor path in ('/etc/shadow', '/root', '/dev/kmsg', '/dev/console', '/dev/kvm',\n"
+            "             '/dev/loop0', '/dev/vda', '/dev/mem'):\n    try:\n"
+            "        if os.path.isdir(path):\n            os.listdir(path)\n        else:\n"
+            "            with open(path, 'rb') as fh:\n                fh.read(1)\n        seen[path] = 'readable'\n"
+            "    except OSError as exc:\n        seen[path] = type(exc).__name__\n"
+            "def probe():\n    return seen\ndef ids():\n    return [os.getuid(), os.geteuid(), os.getgid(), len(os.getgroups())]\n"
+            "def dev():\n    with open('/dev/null', 'wb') as fh:\n        fh.write(b'x')\n"
+            "    return [sorted(os.listdir('/dev')), len(open('/dev/urandom', 'rb').read(8)),\n"
+            "            open('/dev/zero', 'rb').read(2)]\n")
+    r = box.run(code, "assert probe() == {} or print(probe()) or False")
+    seen = eval(r.output.strip().splitlines()[-1])   # noqa: S307 - our own repr of a dict of str
+    for path in ("/dev/kmsg", "/dev/console", "/dev/kvm", "/dev/loop0", "/dev/vda", "/dev/mem"):
+        assert seen[path] == "FileNotFoundError", (path, seen[path])
+    if os.path.exists("/etc/shadow") and not os.stat("/etc/shadow").st_mode & 0o004:
+        assert seen["/etc/shadow"] == "PermissionError"
+    devs = box.run(code, "assert dev() == [['fd', 'null', 'random', 'stderr', 'stdin', 'stdout', 'urandom', 'zero'], "
+                         "8, bytes(2)]")
+    assert devs.status == "passed", devs.detail
+    leak = box.run("raise RuntimeError(open('/etc/shadow').read())", "assert True")
+    assert leak.status == "failed" and "Permission denied" in leak.detail or not os.path.exists("/etc/shadow")
+    if os.geteuid() == 0:
+        # as root the candidate is uid/gid 65534 inside the namespace and on the host, with no groups
+        who = box.run(code, "assert ids() == [65534, 65534, 65534, 0]")
+        assert who.status == "passed", who.detail
+
+
+def test_samples_cannot_read_each_others_job_files(box, tmp_root):
+    """Issue 13.3: a sample that scans for other samples' job files (nonce, code, hidden tests) finds none."""
+    import glob as _glob
+    spy = ("import glob, os, time\nfound = []\nend = time.monotonic() + 1.5\n"
+           f"patterns = ['/tmp/evalnb-sbx-*/*', '/tmp/evalnb-sbx-*/.*', {str(tmp_root) + '/evalnb-sbx-*/.*'!r},\n"
+           f"            {str(tmp_root) + '/evalnb-sbx-*/*'!r}]\n"
+           "while time.monotonic() < end:\n    for pat in patterns:\n        for p in glob.glob(pat):\n"
+           "            try:\n                found.append(open(p).read()[:80])\n            except OSError:\n"
+           "                pass\ndef f():\n    return found\n")
+    secret = "HIDDEN_TEST_" + uuid.uuid4().hex
+    jobs = [(spy, "assert f() == []")] + [(f"x = 1\n# {secret}\n", f"assert x == 1  # {secret}")] * 24
+    results = box.run_many(jobs, progress=False)
+    assert results[0].status == "passed", results[0].detail
+    assert all(r.status == "passed" for r in results[1:])
+    assert not _glob.glob(str(tmp_root) + "/evalnb-sbx-*")
 
 
 def test_x15_big_file_hits_the_size_limit(box):

@@ -123,7 +123,7 @@ class _Rewrite(ast.NodeTransformer):
         return ast.copy_location(ast.Expr(call), node)
 
 
-def _mount_layer(workdir, workdir_mb, hide=(), keep=()):
+def _mount_layer(workdir, workdir_mb, hide=(), keep=(), run_as=None):
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
@@ -138,7 +138,8 @@ def _mount_layer(workdir, workdir_mb, hide=(), keep=()):
             raise OSError(err, f"mount {target}: {os.strerror(err)}")
 
     # The work directory becomes a private size-capped tmpfs (X15: disk usage <= cap).
-    mount("tmpfs", workdir, b"tmpfs", nosuid_nodev, f"size={int(workdir_mb)}m,mode=0700".encode())
+    owner = f",uid={int(run_as)},gid={int(run_as)}" if run_as is not None else ""
+    mount("tmpfs", workdir, b"tmpfs", nosuid_nodev, f"size={int(workdir_mb)}m,mode=0700{owner}".encode())
     # Hide the real home directory (secrets, dotfiles: X11) behind an empty tmpfs, binding back
     # only what the interpreter needs (e.g. a pyenv under /root).
     stage = os.path.join(workdir, ".evalnb-stage")
@@ -155,6 +156,34 @@ def _mount_layer(workdir, workdir_mb, hide=(), keep=()):
             os.makedirs(path, exist_ok=True)
             mount(spot, path, None, ms_bind | ms_rec)
             libc.umount2(spot.encode(), 2)  # MNT_DETACH
+    # The host's /tmp (other samples' directories, other users' files) is replaced by an empty
+    # tmpfs, and the work directory is bound at /tmp/work, reachable by the unprivileged uid
+    # wherever the parent created it (issue 13.2/13.3). Kept interpreter paths under /tmp are bound
+    # back through descriptors opened before the cover.
+    kept_tmp = [k for k in keep if k.startswith("/tmp/") and os.path.isdir(k)]
+    fds = [os.open(p, os.O_PATH | os.O_DIRECTORY) for p in (workdir, *kept_tmp)]
+    mount("tmpfs", "/tmp", b"tmpfs", nosuid_nodev, b"size=1m,mode=1777")
+    inside = "/tmp/work"
+    for fd, path in zip(fds, (inside, *kept_tmp)):
+        os.makedirs(path, exist_ok=True)
+        mount(f"/proc/self/fd/{fd}", path, None, ms_bind | ms_rec)
+        os.close(fd)
+    # A minimal /dev (issue 13.2): null, zero, random and urandom bound from the real one on an
+    # otherwise empty tmpfs, plus the fd/stdin/stdout/stderr links; no kmsg, console, kvm, loop...
+    stage = os.path.join(inside, ".evalnb-stage")
+    os.makedirs(stage, exist_ok=True)
+    devstage = os.path.join(stage, "dev")
+    os.makedirs(devstage)
+    mount("/dev", devstage, None, ms_bind | ms_rec)
+    mount("tmpfs", "/dev", b"tmpfs", 2 | 8, b"size=64k,mode=0755")  # nosuid, noexec
+    for name in ("null", "zero", "random", "urandom"):
+        target = os.path.join("/dev", name)
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o666))
+        mount(os.path.join(devstage, name), target, None, ms_bind)
+    for name, to in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                     ("stderr", "/proc/self/fd/2")):
+        os.symlink(to, os.path.join("/dev", name))
+    libc.umount2(devstage.encode(), 2)  # MNT_DETACH
     if os.path.isdir(stage):
         import shutil
         shutil.rmtree(stage, ignore_errors=True)
@@ -166,11 +195,13 @@ def _mount_layer(workdir, workdir_mb, hide=(), keep=()):
             point = fields[4].encode().decode("unicode_escape")
             mounts.append((point, fields[5].split(",")))
     for point, options in mounts:
-        if point == workdir:
+        if point in (workdir, inside):
             continue
         flags = ms_remount | ms_bind | ms_rdonly
         for opt in options:
             flags |= keep_flags.get(opt, 0)
+        if not os.path.lexists(point):  # covered by the minimal /dev (e.g. /dev/shm): unreachable
+            continue
         mount(None, point, None, flags)
 
     # Drop every capability (bounding set first, so an execve cannot regain them) and forbid
@@ -178,6 +209,15 @@ def _mount_layer(workdir, workdir_mb, hide=(), keep=()):
     last = int(open("/proc/sys/kernel/cap_last_cap").read())
     for cap in range(last + 1):
         libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
+    if run_as is not None:
+        # Become the unprivileged id (65534, mapped to the host's 65534 by the parent): the
+        # candidate then reads only what any user may read (no /etc/shadow), whatever mounts show.
+        os.setgroups([])
+        os.setresgid(run_as, run_as, run_as)
+        os.setresuid(run_as, run_as, run_as)  # the kernel clears every capability here
+        if os.getuid() != run_as or os.geteuid() != run_as:
+            raise OSError("could not switch to the unprivileged uid")
+    return inside
 
     class Header(ctypes.Structure):
         _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
@@ -210,11 +250,88 @@ def _set_limits(limits):
         resource.setrlimit(res, (new_hard, new_hard))
 
 
+def _read_job(fd):
+    """The job comes on an anonymous memory file (memfd) only this process holds: never a path
+    another sample could glob (issue 13.3)."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return json.loads(b"".join(chunks).decode("utf-8"))
+
+
+def _imported_names(tree):
+    """Every module name an import statement of the tests names (at any depth)."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.append(node.module)
+            names += [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
+    return names
+
+
+def _pristine_modules(names, trusted):
+    """Private copies of the modules the tests import, taken before the candidate runs.
+
+    Each module the tests import (and every module reachable from one through module attributes,
+    e.g. ``os.path``) gets a fresh module object holding a copy of its namespace as it is now, so
+    a candidate that patches ``math.isclose``, replaces ``sys.modules['math']`` or plants an import
+    hook cannot change what the tests see (X14). Values (functions, classes) are the originals, so
+    the candidate's results still compare with the tests' (same types).
+    Returns ``{sys.modules key: private module}``.
+    """
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except BaseException:  # a test importing a missing module fails later, as it would anyway
+            pass
+    copies = {}
+
+    def copy(mod):
+        got = copies.get(id(mod))
+        if got is not None:
+            return got[1]
+        fresh = types.ModuleType(mod.__name__)
+        copies[id(mod)] = (mod, fresh)
+        ns = dict(trusted) if mod is builtins else dict(mod.__dict__)
+        for k, v in ns.items():
+            if type(v) is types.ModuleType:
+                ns[k] = copy(v)
+        fresh.__dict__.update(ns)
+        return fresh
+
+    for name in names:
+        for i in range(name.count(".") + 1):
+            mod = sys.modules.get(".".join(name.split(".")[:i + 1]))
+            if type(mod) is types.ModuleType:
+                copy(mod)
+    copy(builtins)
+    return {key: copies[id(mod)][1] for key, mod in list(sys.modules.items()) if id(mod) in copies}
+
+
+def _import_from(table, real_import):
+    """An ``__import__`` for the tests: their private module copies first, the real import else."""
+    get = table.get
+
+    def __import__(name, globals=None, locals=None, fromlist=(), level=0):
+        if not level:
+            mod, top = get(name), get(name.partition(".")[0])
+            if mod is not None and top is not None:
+                return mod if fromlist else top
+        return real_import(name, globals, locals, fromlist, level)
+
+    return __import__
+
+
 def main():
-    job_path = sys.argv[1]
-    with open(job_path, encoding="utf-8") as fh:
-        job = json.load(fh)
-    os.unlink(job_path)
+    job = _read_job(int(sys.argv[1]))
     nonce, out_fd = job["nonce"], int(job["result_fd"])
     _write, _exit, _str, _repr = os.write, os._exit, str, repr
     streams, harness_pid, _getpid = (sys.stdout, sys.stderr), os.getpid(), os.getpid
@@ -234,16 +351,27 @@ def main():
 
     try:
         if job["isolation"] == "namespaces":
-            _mount_layer(job["workdir"], job["workdir_mb"], job.get("hide", ()), job.get("keep", ()))
+            workdir = _mount_layer(job["workdir"], job["workdir_mb"], job.get("hide", ()), job.get("keep", ()),
+                                   job.get("run_as"))
+            os.environ["HOME"] = os.environ["TMPDIR"] = workdir
             if job.get("probe") and not _network_isolated():  # checked once, at the start-up probe
                 report("sandbox_error", "network namespace is not isolated")
+        else:
+            workdir = job["workdir"]
         if job.get("probe"):
             report("probe_ok")
-        os.chdir(job["workdir"])
+        os.chdir(workdir)
         _set_limits(job["limits"])
         trusted = dict(builtins.__dict__)
-        tree = _Rewrite().visit(ast.parse(job["tests"], "<tests>"))
+        parsed = ast.parse(job["tests"], "<tests>")
+        tests_builtins = dict(trusted)
+        modules = _pristine_modules(_imported_names(parsed), tests_builtins)
+        tests_builtins["__import__"] = _import_from(modules, trusted["__import__"])
+        modules["builtins"].__dict__["__import__"] = tests_builtins["__import__"]
+        tree = _Rewrite().visit(parsed)
         tests_code = compile(ast.fix_missing_locations(tree), "<tests>", "exec")
+        entry = job.get("entry_point")
+        entry = [entry] if isinstance(entry, str) else list(entry or ())
     except Exception as exc:  # setup failure is ours, not the candidate's
         report("sandbox_error", f"harness setup failed: {type(exc).__name__}: {exc}")
 
@@ -251,6 +379,8 @@ def main():
     # builtins may be patched (X14).
     plain, unplain, mem_error, base_exc, bool_ = _plain, _Unplain, MemoryError, BaseException, bool
     assertion_error, type_, str_ = AssertionError, type, str
+    module_type, builtin_names = types.ModuleType, frozenset(trusted)
+    settrace, setprofile = sys.settrace, sys.setprofile
     state = {"checks": 0}
 
     def check(ok, lineno):
@@ -277,8 +407,24 @@ def main():
     except base_exc as exc:  # SystemExit too: exiting before the tests is a failure (X12)
         report("failed", "candidate raised " + why(exc))
 
-    tests_ns = {k: v for k, v in candidate.__dict__.items() if not (k.startswith("__") and k.endswith("__"))}
-    tests_ns.update({"__name__": "__main__", "__builtins__": dict(trusted),
+    settrace(None)  # a trace or profile hook the candidate set could skip the tests' lines (X14)
+    setprofile(None)
+    # The tests get a fresh namespace: the task's entry point(s) when named, else the candidate's
+    # own definitions -- never its bindings of builtin names (``def abs``) or of modules (the tests
+    # import their own pristine copies).
+    defined = candidate.__dict__
+    if entry:
+        missing = [name for name in entry if name not in defined]
+        if missing:
+            report("failed", f"the candidate does not define the entry point {missing[0]!r}")
+        tests_ns = {name: defined[name] for name in entry}
+    else:
+        tests_ns = {}
+        for k, v in list(defined.items()):
+            if (k.startswith("__") and k.endswith("__")) or k in builtin_names or type_(v) is module_type:
+                continue
+            tests_ns[k] = v
+    tests_ns.update({"__name__": "__main__", "__builtins__": tests_builtins,
                      "__evalnb_plain__": plain if job.get("strict", True) else _as_is,
                      "__evalnb_check__": check})
     try:

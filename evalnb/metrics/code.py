@@ -142,7 +142,7 @@ class Execution:
         return f"<p>{html.escape(self.summary())}</p>" + self.frame.head(20).to_html(escape=True)
 
 
-_cache: dict[tuple[str, str, str], ExecutionResult] = {}
+_cache: dict[tuple[str, str, str, str | None], ExecutionResult] = {}
 _cache_lock = threading.Lock()
 _CACHE_MAX = 200_000
 
@@ -158,7 +158,8 @@ def _task_key(frame: pd.DataFrame) -> pd.Series:
 def run_code_tests(data: Any, *, progress: bool = True, **settings: Any) -> Execution:
     """Run every row's ``output`` against its ``tests`` in the sandbox.
 
-    Rows without tests are skipped. Results are cached in-process by (sandbox settings, code,
+    Rows without tests are skipped. An ``entry_point`` column, where present, names the function
+    the tests may use (the tests see nothing else of the candidate). Results are cached in-process by (sandbox settings, code,
     tests), so scoring pass@1, pass@5 and pass_rate on the same rows runs each sample once;
     sandbox_error and infra_timeout are never cached.
 
@@ -184,11 +185,14 @@ def run_code_tests(data: Any, *, progress: bool = True, **settings: Any) -> Exec
     sig = box.signature()
     codes = ["" if pd.isna(c) else str(c) for c in rows["output"]]
     tests = [str(t) for t in rows["tests"]]
-    keys = [(sig, c, t) for c, t in zip(codes, tests)]
+    # An optional entry_point column (HumanEval's): the tests then see only that name of the candidate.
+    entries = ([None if pd.isna(e) or not str(e).strip() else str(e).strip() for e in rows["entry_point"]]
+               if "entry_point" in rows else [None] * len(rows))
+    keys = [(sig, c, t, e) for c, t, e in zip(codes, tests, entries)]
     with _cache_lock:
         known = {key: _cache[key] for key in keys if key in _cache}
     todo = list(dict.fromkeys(key for key in keys if key not in known))
-    fresh = box.run_many([(c, t) for _, c, t in todo], progress=progress, desc="pass@k sandbox") if todo else []
+    fresh = box.run_many([(c, t, e) for _, c, t, e in todo], progress=progress, desc="pass@k sandbox") if todo else []
     with _cache_lock:
         if len(_cache) > _CACHE_MAX:
             _cache.clear()

@@ -21,6 +21,7 @@ first (see the README section "Metrics: code execution" for the threat model):
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import selectors
@@ -47,6 +48,10 @@ STATUSES = ("passed", "failed", "timeout", "oom", "sandbox_error", "infra_timeou
 VERDICTS = ("passed", "failed", "timeout", "oom")
 NOBODY = 65534
 UNSHARE_FLAGS = ("--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc")
+# As root, the parent writes the user namespace's id maps itself (0 -> 0 for the harness's mounts,
+# 65534 -> 65534 for the candidate), so the map flag is left out and the child waits for them.
+ROOT_UNSHARE_FLAGS = ("--user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc")
+_GATE = 'read -r _ && exec "$@" </dev/null'   # wait for the parent's go (ids mapped), then run
 # (layer name, unshare flags) probed in this order; the first that fails is the one named.
 _LAYERS = (
     ("user namespace", ("--user", "--map-root-user")),
@@ -73,8 +78,9 @@ class IsolationReport:
     layers : the layers in force when ``available``.
     missing : the first layer that failed, or None.
     detail : the failing command's message.
-    uid : the uid samples are started as (65534 when evalnb runs as root and the interpreter is
-        reachable by that user; None = evalnb's own uid).
+    uid : the uid the candidate runs as (65534, inside the user namespace and on the host, when
+        evalnb runs as root; None = evalnb's own, unprivileged uid, mapped to a capability-less
+        root inside the namespace).
     process_limit : how the process count is capped: ``"rlimit"`` (RLIMIT_NPROC, enforced for
         non-root users) or ``"cgroup"`` (a pids cgroup per sample, for root whose interpreter
         "nobody" cannot run, e.g. a pyenv under /root).
@@ -163,18 +169,15 @@ def _probe() -> IsolationReport:
                                detail="unshare was not found on PATH")
     uid, process_limit, cgroup = None, "rlimit", None
     if os.geteuid() == 0:
-        # Root inside a namespace is still root on the host's files and ignores RLIMIT_NPROC: start
-        # samples as nobody when the interpreter allows it, else cap processes with a pids cgroup.
-        if _interpreter_runs_as(NOBODY):
-            uid = NOBODY
-        else:
-            cgroup = _pids_cgroup_base()
-            if cgroup is None:
-                return IsolationReport(False, missing="process-count limit", detail=(
-                    "evalnb runs as root, the interpreter is not usable by uid 65534 and no writable pids cgroup "
-                    "was found, so a fork bomb could not be capped; run evalnb as a non-root user"))
-            process_limit = "cgroup"
-    ids = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
+        # Root inside a namespace mapped to root would still own the host's root files: the
+        # harness maps 65534 too and drops the candidate to it after mounting (issue 13.2); the
+        # interpreter stays runnable because it was exec'd before the switch and its directories
+        # are bound back over the hidden home. A pids cgroup caps the process count when one is
+        # writable (RLIMIT_NPROC counts host uid 65534 across all samples otherwise).
+        uid = NOBODY
+        cgroup = _pids_cgroup_base()
+        process_limit = "cgroup" if cgroup is not None else "rlimit"
+    ids: dict = {}
     for layer, flags in _LAYERS:
         try:
             proc = subprocess.run([unshare, *flags, "/bin/true"], stdin=subprocess.DEVNULL, capture_output=True,
@@ -192,7 +195,8 @@ def _probe() -> IsolationReport:
         return IsolationReport(False, missing="read-only file system, capability drop and no network (harness)",
                                detail=(result.detail or result.output)[-500:], uid=uid)
     layers = ("user namespace", "PID namespace", "network namespace", "mount namespace", "read-only file system",
-              "hidden home", "tmpfs work directory", "capabilities dropped", "rlimits",
+              "hidden home", "minimal /dev", "tmpfs work directory", "private job file", "capabilities dropped",
+              *(("unprivileged uid",) if uid is not None else ()), "rlimits",
               "pids cgroup" if process_limit == "cgroup" else "RLIMIT_NPROC")
     return replace(candidate, layers=layers)
 
@@ -269,8 +273,12 @@ class Sandbox:
                 f"max_output_bytes:{self.max_output_bytes}|isolation:{self.isolation}|strict:{self.strict}")
 
     # -- public runs ----------------------------------------------------------------------
-    def run(self, code: str, tests: str) -> ExecutionResult:
+    def run(self, code: str, tests: str, entry_point: str | Sequence[str] | None = None) -> ExecutionResult:
         """Run one candidate against its tests.
+
+        ``entry_point`` names the function(s) the tests may use (HumanEval's ``entry_point``);
+        the tests then see only those from the candidate's module. Without it they see the
+        candidate's own definitions, minus any that shadow a builtin or bind a module.
 
         Examples
         --------
@@ -278,11 +286,12 @@ class Sandbox:
         True
         """
         self.check_isolation()
-        return self._run_one(code, tests, isolation=self.isolation, unshare=_unshare_path())
+        return self._run_one(code, tests, isolation=self.isolation, unshare=_unshare_path(), entry_point=entry_point)
 
-    def run_many(self, jobs: Iterable[tuple[str, str]], *, progress: bool = True,
+    def run_many(self, jobs: Iterable[tuple[str, str] | tuple[str, str, str | None]], *, progress: bool = True,
                  desc: str = "sandbox") -> list[ExecutionResult]:
-        """Run ``(code, tests)`` pairs in parallel (``workers`` at a time); results in input order.
+        """Run ``(code, tests)`` pairs (or ``(code, tests, entry_point)``) in parallel (``workers``
+        at a time); results in input order.
 
         Examples
         --------
@@ -298,8 +307,9 @@ class Sandbox:
         workers = max(1, self.workers or os.cpu_count() or 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evalnb-sandbox") as pool, \
                 tqdm(total=len(jobs), desc=desc, unit="sample", disable=not progress or not jobs, leave=False) as bar:
-            futures = {pool.submit(self._run_one, code, tests, isolation=self.isolation, unshare=unshare): i
-                       for i, (code, tests) in enumerate(jobs)}
+            futures = {pool.submit(self._run_one, job[0], job[1], isolation=self.isolation, unshare=unshare,
+                                   entry_point=job[2] if len(job) > 2 else None): i
+                       for i, job in enumerate(jobs)}
             for fut in as_completed(futures):
                 results[futures[fut]] = fut.result()
                 bar.update(1)
@@ -317,40 +327,51 @@ class Sandbox:
         }
 
     def _run_one(self, code: str, tests: str, *, isolation: str, unshare: str | None,
-                 probe: bool = False, report: IsolationReport | None = None) -> ExecutionResult:
+                 probe: bool = False, report: IsolationReport | None = None,
+                 entry_point: str | Sequence[str] | None = None) -> ExecutionResult:
         import json
 
         if report is None:
             report = probe_isolation() if isolation == "namespaces" else _unisolated_report()
         uid = report.uid
+        # As root with namespaces the candidate drops to `uid` inside; without namespaces the
+        # process starts as that uid (when the interpreter allows it).
+        map_ids = isolation == "namespaces" and os.geteuid() == 0 and uid is not None
         marker = uuid.uuid4().hex
         nonce = uuid.uuid4().hex + uuid.uuid4().hex
         workdir = tempfile.mkdtemp(prefix="evalnb-sbx-", dir=self.tmp_root)
         cgroup = os.path.join(report.pids_cgroup, f"evalnb-{marker}") if report.pids_cgroup else None
         res_r, res_w = os.pipe()
+        job_fd = -1
         start = time.monotonic()
         proc = None
         try:
-            job_path = os.path.join(workdir, ".evalnb-job.json")
             hide, keep = _hidden_and_kept()
             hide = [h for h in hide if not (workdir + "/").startswith(h.rstrip("/") + "/")]
             job = {"nonce": nonce, "result_fd": res_w, "code": code, "tests": tests, "workdir": workdir,
                    "workdir_mb": self.workdir_mb, "isolation": isolation, "limits": self._limits(), "probe": probe,
-                   "strict": bool(self.strict),
-                   "hide": hide, "keep": keep}
-            fd = os.open(job_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(job, fh)
+                   "strict": bool(self.strict), "entry_point": entry_point,
+                   "run_as": uid if map_ids else None, "hide": hide, "keep": keep}
+            # The job (nonce, code, hidden tests) travels on an anonymous memory file that only this
+            # sample inherits: no path on disk another sample could read (issue 13.3).
+            job_fd = os.memfd_create("evalnb-job", os.MFD_CLOEXEC)
+            data = json.dumps(job).encode("utf-8", "surrogatepass")
+            view = memoryview(data)
+            while view:
+                view = view[os.write(job_fd, view):]
+            os.lseek(job_fd, 0, os.SEEK_SET)
             ids: dict = {}
-            if uid is not None:
+            if uid is not None and not map_ids:
                 os.chown(workdir, uid, uid)
-                os.chown(job_path, uid, uid)
                 ids = {"user": uid, "group": uid, "extra_groups": []}
-            cmd = [sys.executable, "-s", "-B", "-P", str(HARNESS), job_path]
+            cmd = [sys.executable, "-s", "-B", "-P", str(HARNESS), str(job_fd)]
             if isolation == "namespaces":
                 if unshare is None:
                     raise SandboxUnavailableError("the unshare command (util-linux) is missing")
-                cmd = [unshare, *UNSHARE_FLAGS, *cmd]
+                if map_ids:
+                    cmd = [unshare, *ROOT_UNSHARE_FLAGS, "/bin/sh", "-c", _GATE, "sh", *cmd]
+                else:
+                    cmd = [unshare, *UNSHARE_FLAGS, *cmd]
             if cgroup is not None:
                 os.mkdir(cgroup)
                 with open(os.path.join(cgroup, "pids.max"), "w") as fh:
@@ -362,21 +383,34 @@ class Sandbox:
                    "PYTHONIOENCODING": "utf-8", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                    "MKL_NUM_THREADS": "1", MARKER_VAR: marker}
             try:
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        pass_fds=(res_w,), cwd=workdir, env=env, start_new_session=True,
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if map_ids else subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        pass_fds=(res_w, job_fd), cwd=workdir, env=env, start_new_session=True,
                                         close_fds=True, **ids)
             except OSError as exc:
                 return ExecutionResult("sandbox_error", detail=f"could not start the sandbox: {exc}",
                                        duration_s=time.monotonic() - start)
             finally:
                 os.close(res_w)
+                os.close(job_fd)
+                job_fd = -1
+            if map_ids:
+                failure = _map_ids(proc, uid, start + self.startup_timeout)
+                if failure:
+                    return ExecutionResult("sandbox_error" if proc.poll() is not None else "infra_timeout",
+                                           detail=failure, duration_s=time.monotonic() - start)
             return self._supervise(proc, res_r, nonce, start, isolation, marker)
         except OSError as exc:
             return ExecutionResult("sandbox_error", detail=f"sandbox set-up failed: {exc}",
                                    duration_s=time.monotonic() - start)
         finally:
+            if job_fd >= 0:
+                os.close(job_fd)
             if proc is not None and proc.poll() is None:
                 _kill(proc)
+            if proc is not None and proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
             os.close(res_r)
             if isolation == "none":
                 _kill_marked(marker)
@@ -487,6 +521,34 @@ def _unisolated_report() -> IsolationReport:
             _unisolated = IsolationReport(False, uid=uid, process_limit="cgroup" if cgroup else "rlimit",
                                           pids_cgroup=cgroup, missing="namespaces (isolation='none' was requested)")
         return _unisolated
+
+
+def _map_ids(proc: subprocess.Popen, uid: int, deadline: float) -> str:
+    """Write the new user namespace's id maps (0 -> 0, uid -> uid) from the host, then let the
+    waiting child go. Returns "" on success, else why it failed."""
+    own = os.readlink("/proc/self/ns/user")
+    ns_path = f"/proc/{proc.pid}/ns/user"
+    while True:
+        try:
+            if os.readlink(ns_path) != own:
+                break
+        except OSError:
+            return f"the sandbox exited before its user namespace was set up (exit {proc.poll()})"
+        if proc.poll() is not None:
+            return f"the sandbox exited before its user namespace was set up (exit {proc.returncode})"
+        if time.monotonic() > deadline:
+            return "the user namespace was not created within startup_timeout (machine overloaded?)"
+        time.sleep(0.001)
+    lines = f"0 0 1\n{int(uid)} {int(uid)} 1\n"
+    try:
+        for name in ("uid_map", "gid_map"):
+            with open(f"/proc/{proc.pid}/{name}", "w") as fh:
+                fh.write(lines)
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+    except OSError as exc:
+        return f"could not map the sandbox's user ids: {exc}"
+    return ""
 
 
 def _parse_result(res: bytes, nonce: str) -> tuple[str, int, str] | None:

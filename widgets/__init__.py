@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import _fastimport  # noqa: F401  (before altair: see the module)
 from ._altair import SVGChart, chart_svg, enable_offline_charts, show_chart
 
 _LAZY = {

@@ -83,6 +83,16 @@ class SliceIndex:
             for b in by:
                 self._codes_sorted(b, v)
 
+    def warm_in_background(self, by: Sequence[str], values: Sequence[str]):
+        """Sort the other metrics on a daemon thread (numpy's sort releases the GIL), so the first
+        switch to a metric finds its order ready; returns the thread (``.join()`` to wait)."""
+        import threading
+
+        todo = [v for v in dict.fromkeys(values) if v in self.values]
+        thread = threading.Thread(target=self.warm, args=(list(by), todo), daemon=True, name="evalnb-slice-warm")
+        thread.start()
+        return thread
+
     # -- queries ---------------------------------------------------------------------------------
     def labels(self, column: str) -> list[str]:
         return list(self.groups[column].labels)

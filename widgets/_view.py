@@ -12,6 +12,7 @@ from evalnb._display import escape, frame_html
 from evalnb._errors import EvalnbError
 
 from ._altair import SVGChart
+from ._format import display_frame, numeric_columns
 
 # Our own CSS (no data in it), prepended to table HTML so tables read well inside widgets.
 TABLE_CSS = ("<style>.evalnb-table{border-collapse:collapse;font-size:12px;margin:4px 0}"
@@ -24,15 +25,72 @@ TABLE_CSS = ("<style>.evalnb-table{border-collapse:collapse;font-size:12px;margi
              ".evalnb-field{border:1px solid #ddd;border-radius:4px;padding:4px}"
              ".evalnb-field-name{font-weight:600;font-size:12px}"
              ".evalnb-field-value{white-space:pre-wrap;margin:0;font-size:12px;max-height:220px;overflow:auto}"
-             ".evalnb-warn{background:#fff3bf;padding:3px 6px;margin:2px 0;font-size:12px}</style>")
+             ".evalnb-warn{background:#fff3bf;padding:3px 6px;margin:2px 0;font-size:12px}"
+             ".evalnb-table th.num{text-align:right}.evalnb-table td{white-space:nowrap}"
+             ".evalnb-pass{background:#d3f9d8}.evalnb-fail{background:#ffe3e3}"
+             ".evalnb-problem{background:#ffe3e3;border-left:4px solid #e03131;padding:4px 8px;margin:4px 0}"
+             ".evalnb-more{font-size:12px;color:#666}</style>")
 
 
-def table_html(df: pd.DataFrame, caption: str | None = None, max_rows: int = 60) -> str:
-    return TABLE_CSS + frame_html(df.head(max_rows), caption=caption)
+VERDICT_COLUMNS = ("gates", "status", "verdict", "significant", "alert")
+
+
+def _verdict_class(value: Any) -> str:
+    text = str(value).lower()
+    if text.startswith(("pass", "no")) or text in ("ok", "false"):
+        return "evalnb-pass"
+    if text.startswith(("fail", "error", "yes")) or text == "true":
+        return "evalnb-fail"
+    return ""
+
+
+def table_html(df: pd.DataFrame, caption: str | None = None, max_rows: int = 60, metric: str | None = None,
+               raw: bool = False) -> str:
+    """Escaped HTML table, numbers formatted by kind and right-aligned (the static path).
+
+    ``raw=True`` keeps the numbers as they are (3 decimals, the old behaviour)."""
+    if raw:
+        return TABLE_CSS + frame_html(df.head(max_rows), caption=caption)
+    shown = display_frame(df.head(max_rows), metric=metric)
+    nums = set(numeric_columns(df, shown))
+    head = "".join(f'<th class="num">{escape(c)}</th>' if c in nums else f"<th>{escape(c)}</th>"
+                   for c in shown.columns)
+    body = []
+    for row in shown.itertuples(index=False, name=None):
+        cells = [f'<td class="num">{escape(v)}</td>' if c in nums else
+                 f'<td class="{_verdict_class(v)}">{escape(v, 300)}</td>' if c in VERDICT_COLUMNS else
+                 f"<td>{escape(v, 300)}</td>" for c, v in zip(shown.columns, row)]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    more = ""
+    if len(df) > max_rows:
+        more = f'<div class="evalnb-more">showing {max_rows:,} of {len(df):,} rows</div>'
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return (TABLE_CSS + f'<table class="evalnb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
+            f"</tbody></table>{more}")
 
 
 def warnings_html(messages: list[str]) -> str:
     return "".join(f'<div class="evalnb-warn">{escape(m, 600)}</div>' for m in messages)
+
+
+def group_warnings(caught: list[Any]) -> list[str]:
+    """One line per kind of warning: ``SmallSampleWarning (x12): <first message>``."""
+    import re
+
+    groups: dict[tuple[str, str], list[str]] = {}
+    for w in caught:
+        if issubclass(w.category, (DeprecationWarning, FutureWarning, ResourceWarning)):
+            continue
+        text = str(w.message)
+        # messages that differ only in names/numbers are the same warning
+        shape = re.sub(r"'[^']*'|\"[^\"]*\"|\d+(\.\d+)?", "_", text)[:80]
+        groups.setdefault((w.category.__name__, shape), []).append(text)
+    out = []
+    for (name, _), texts in groups.items():
+        unique = list(dict.fromkeys(texts))
+        count = f" (x{len(unique)})" if len(unique) > 1 else ""
+        out.append(f"{name}{count}: {unique[0]}" + (" ..." if len(unique) > 1 else ""))
+    return out
 
 
 def show_chart(out: W.Output, chart: Any) -> None:
@@ -41,47 +99,152 @@ def show_chart(out: W.Output, chart: Any) -> None:
     out.append_display_data(SVGChart(chart))
 
 
-class Busy:
-    """A progress bar + status line; ``with busy("fitting...")`` shows it while the core works.
+class Cancelled(Exception):
+    """Raised inside the core's progress loop when the user pressed Cancel."""
 
-    Warnings raised by the core (Simpson, small samples, multiplicity) are collected and shown.
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+        return ip is not None and hasattr(ip, "kernel")
+    except ImportError:
+        return False
+
+
+class Busy:
+    """A progress bar that moves, a status line and a Cancel button for the core's long work.
+
+    ``with busy("fitting..."):`` routes every ``tqdm.auto`` bar the core opens (scoring batches,
+    BERTScore chunks, summarize's bootstraps, KPI fits, reports) into this bar while the work runs,
+    so the widget shows the real fraction done. ``busy.run(what, work, done)`` runs ``work`` on a
+    background thread in a live kernel (so Cancel can be pressed; the next progress step raises
+    :class:`Cancelled`) and synchronously elsewhere (tests, scripts). Warnings the core raises
+    are grouped by kind and shown once with a count; a user-facing error is shown, never raised.
     """
 
-    def __init__(self) -> None:
-        self.bar = W.IntProgress(value=0, min=0, max=1, bar_style="info", layout=W.Layout(width="160px"))
+    def __init__(self, background: bool | None = None) -> None:
+        self.bar = W.FloatProgress(value=0, min=0, max=1, bar_style="info", layout=W.Layout(width="200px"))
         self.bar.layout.visibility = "hidden"
+        self.step = W.Label()
+        self.cancel = W.Button(description="Cancel", icon="stop", layout=W.Layout(width="auto"))
+        self.cancel.layout.visibility = "hidden"
+        self.cancel.on_click(lambda _: self._cancel())
         self.label = W.HTML()
         self.label.add_class("evalnb-status")
-        self.widget = W.HBox([self.bar, self.label])
+        self.widget = W.HBox([self.bar, self.step, self.cancel, self.label])
         self.caught: list[str] = []
+        self.error: str = ""
+        self.steps_seen = 0
+        self.background = _in_kernel() if background is None else background
+        self._cancelled = False
+        self._thread: Any = None
+
+    def _cancel(self) -> None:
+        self._cancelled = True
+        self.label.value = escape("cancelling...")
+
+    def progress(self, n: float, total: float | None, desc: str = "") -> None:
+        """Called by the core's tqdm bars (see :func:`_patched_tqdm`)."""
+        if self._cancelled:
+            raise Cancelled("cancelled by the user")
+        self.steps_seen += 1
+        if total:
+            self.bar.max = float(total)
+            self.bar.value = float(min(n, total))
+            self.step.value = f"{desc}: {int(n):,}/{int(total):,}" if desc else f"{int(n):,}/{int(total):,}"
+        else:
+            self.step.value = f"{desc}: {int(n):,}" if desc else f"{int(n):,}"
 
     @contextlib.contextmanager
     def __call__(self, what: str) -> Iterator[None]:
         self.bar.layout.visibility = "visible"
-        self.bar.value = 0
+        self.cancel.layout.visibility = "visible"
+        self.bar.value, self.bar.max = 0, 1
+        self.step.value = ""
         self.label.value = escape(what)
-        self.caught = []
+        self.caught, self.error, self._cancelled = [], "", False
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with warnings.catch_warnings(record=True) as caught, _patched_tqdm(self):
                 warnings.simplefilter("always")
                 yield
-            seen: list[str] = []
-            for w in caught:
-                if issubclass(w.category, (DeprecationWarning, FutureWarning, ResourceWarning)):
-                    continue
-                text = f"{w.category.__name__}: {w.message}"
-                if text not in seen:
-                    seen.append(text)
-            self.caught = seen
-            self.label.value = escape(f"{what} done") + warnings_html(seen)
+            self.caught = group_warnings(caught)
+            self.label.value = escape(f"{what} done") + warnings_html(self.caught)
+        except Cancelled:
+            self.error = "cancelled"
+            self.label.value = escape(f"{what}: cancelled")
         except EvalnbError as exc:  # a user-facing problem: the core's message says what to fix
-            self.label.value = f'<span class="evalnb-error">{escape(f"{type(exc).__name__}: {exc}", 1000)}</span>'
-        except Exception as exc:  # a bug: show it and let it reach the log too
-            self.label.value = f'<span class="evalnb-error">{escape(f"{type(exc).__name__}: {exc}", 1000)}</span>'
-            raise
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.label.value = f'<span class="evalnb-error">{escape(self.error, 1000)}</span>'
+        except Exception as exc:  # a bug or a metric that cannot be computed: said here, logged, never raised
+            import logging
+
+            logging.getLogger("evalnb.widgets").exception("%s failed", what)
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.label.value = (f'<span class="evalnb-error">{escape(what)} failed: {escape(self.error, 1000)}'
+                                "</span>")
         finally:
-            self.bar.value = 1
+            self.bar.value = self.bar.max
             self.bar.layout.visibility = "hidden"
+            self.cancel.layout.visibility = "hidden"
+
+    def run(self, what: str, work: Any, done: Any = None) -> None:
+        """``done(work())`` inside ``self(what)``; on a thread in a live kernel."""
+        def job() -> None:
+            with self(what):
+                result = work()
+                if done is not None:
+                    done(result)
+
+        if not self.background:
+            job()
+            return
+        import threading
+
+        self._thread = threading.Thread(target=job, daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+_ACTIVE: list[Busy] = []
+
+
+@contextlib.contextmanager
+def _patched_tqdm(busy: Busy) -> Iterator[None]:
+    """While the work runs, ``tqdm.auto.tqdm`` (which the core imports at call time) reports here."""
+    import io
+
+    import tqdm.auto as auto
+    import tqdm.std as std
+
+    class WidgetTqdm(std.tqdm):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = False
+            kwargs["file"] = io.StringIO()
+            kwargs["mininterval"] = 0.05
+            kwargs["miniters"] = 1
+            super().__init__(*args, **kwargs)
+            target = _ACTIVE[-1] if _ACTIVE else busy
+            self._evalnb_busy = target
+            target.progress(self.n, self.total, self.desc)
+
+        def update(self, n: float | None = 1) -> Any:
+            out = super().update(n)
+            self._evalnb_busy.progress(self.n, self.total, self.desc)
+            return out
+
+    _ACTIVE.append(busy)
+    previous = auto.tqdm
+    auto.tqdm = WidgetTqdm
+    try:
+        yield
+    finally:
+        _ACTIVE.remove(busy)
+        auto.tqdm = previous
 
 
 class ChartLane:
@@ -136,3 +299,115 @@ class ChartLane:
             if not stale:
                 self.out.outputs = ()
                 self.out.append_display_data(svg)
+
+
+class Binder:
+    """Two-way binding of ipywidgets controls to :class:`Session` traits, without echo loops.
+
+    A user change of a control writes the trait; ``push()`` (called on every redraw) writes every
+    trait back into its control, options first, so a control can never show a stale value.
+    """
+
+    def __init__(self, session: Any):
+        self.session = session
+        self.rows: list[tuple[Any, str, Any, Any, Any]] = []
+        self.pushing = False
+
+    def bind(self, control: Any, trait: str, options: Any = None, to_control: Any = None, to_session: Any = None) -> Any:
+        to_control = to_control or (lambda v: v)
+        to_session = to_session or (lambda v: v)
+        self.rows.append((control, trait, options, to_control, to_session))
+
+        def on_change(change: dict) -> None:
+            if self.pushing:
+                return
+            value = to_session(change["new"])
+            if getattr(self.session, trait) != value:
+                setattr(self.session, trait, value)
+
+        control.observe(on_change, "value")
+        return control
+
+    def push(self) -> None:
+        self.pushing = True
+        try:
+            for control, trait, options, to_control, _ in self.rows:
+                if options is not None:
+                    opts = list(options())
+                    if list(control.options) != opts:
+                        control.options = opts
+                value = to_control(getattr(self.session, trait))
+                if isinstance(control, (W.Dropdown, W.Select)) and value not in [
+                        o[1] if isinstance(o, tuple) else o for o in control.options]:
+                    value = None
+                if control.value != value:
+                    control.value = value
+        finally:
+            self.pushing = False
+
+
+def interactive_charts_available() -> bool:
+    """Live Vega charts (``alt.JupyterChart``, offline JS from vl-convert) in a kernel; SVG elsewhere."""
+    if not _in_kernel():
+        return False
+    try:
+        import altair as alt
+        import anywidget  # noqa: F401
+
+        alt.JupyterChart.enable_offline()
+        return True
+    except Exception:  # no anywidget / vl-convert bundle: the static path
+        return False
+
+
+class LiveChart:
+    """A chart slot: an ``alt.JupyterChart`` (tooltips, clicks and brushes reach Python) in a live
+    kernel, a static SVG in an ``Output`` otherwise (headless execution, exported HTML).
+
+    ``on_select(name, callback)`` calls ``callback(value)`` when the chart's selection ``name``
+    changes in the browser: a point selection gives ``[{field: value}, ...]``, an interval one
+    ``{field: [lo, hi]}``.
+    """
+
+    def __init__(self, interactive: bool | None = None, background: bool | None = None):
+        self.interactive = interactive_charts_available() if interactive is None else interactive
+        self.callbacks: dict[str, Any] = {}
+        self.spec: Any = None
+        if self.interactive:
+            import altair as alt
+
+            self.jchart = alt.JupyterChart(alt.Chart(pd.DataFrame({"x": []})).mark_point())
+            self.jchart.observe(self._on_selections, "_vl_selections")
+            self.widget = W.Box([self.jchart])
+        else:
+            self.jchart = None
+            self.out = W.Output()
+            self.lane = ChartLane(self.out, background=background)
+            self.widget = self.out
+
+    def add_class(self, name: str) -> None:
+        self.widget.add_class(name)
+
+    def on_select(self, name: str, callback: Any) -> None:
+        self.callbacks[name] = callback
+
+    def draw(self, make_chart: Any) -> None:
+        if self.interactive:
+            self.spec = make_chart()
+            self.jchart.chart = self.spec
+        else:
+            def made() -> Any:
+                self.spec = make_chart()
+                return self.spec
+
+            self.lane.draw(made)
+
+    def _on_selections(self, change: dict) -> None:
+        for name, raw in (change["new"] or {}).items():
+            callback = self.callbacks.get(name)
+            if callback is None:
+                continue
+            value = raw.get("value") if isinstance(raw, dict) else None
+            if isinstance(value, dict) and "vlPoint" in value:
+                value = value.get("vlPoint", {}).get("or", [])
+            callback(value)

@@ -1,72 +1,120 @@
-"""Drift / judge validation tab: window drift (``evalnb.drift``), validity over time, judge vs humans."""
+"""Drift / judge validation tab: alerts first (``evalnb.drift``), then the distribution tests,
+validity over time (``evalnb.validity_drift``) and judge vs humans (``evalnb.validate_judge``)."""
 from __future__ import annotations
 
 from typing import Any
 
 import ipywidgets as W
+import pandas as pd
 
-from ._view import Busy, show_chart, table_html
+from ._view import Binder, Busy, LiveChart, table_html
 from .session import Session
 
 
 class DriftView(W.VBox):
-    """Pick the month where the current window starts; run drift, validity drift and judge validation.
+    """The split month, metrics, judge and human columns are Session traits; buttons run the core.
 
     >>> v = DriftView(session); v.split.value = "2026-10"; v.run.click()       # doctest: +SKIP
     """
 
-    def __init__(self, session: Session, **kwargs: Any):
+    def __init__(self, session: Session, interactive: bool | None = None, **kwargs: Any):
         self.session = s = session
-        windows = s.windows()
-        self.split = W.Dropdown(options=windows[1:], value=windows[-1] if len(windows) > 1 else None,
-                                description="Current from")
-        self.metrics = W.SelectMultiple(options=s.metric_columns,
-                                        value=tuple(c for c in s.metric_columns if c.startswith("judge_"))[:3],
-                                        rows=5, description="Metrics")
-        self.run = W.Button(description="Check drift", button_style="warning", icon="exchange")
-        judges = [c for c in s.metric_columns if c.startswith("judge_")]
-        self.judge = W.Dropdown(options=judges, value=judges[0] if judges else None, description="Judge")
-        humans = [c for c in s.metric_columns if c.startswith("human")]
-        self.human = W.Dropdown(options=humans, value=humans[0] if humans else None, description="Human")
-        self.validate = W.Button(description="Validate judge", icon="check")
+        self.binder = b = Binder(s)
+        self.split = b.bind(W.Dropdown(description="Current from"), "drift_split", options=lambda: s.windows()[1:],
+                            to_session=lambda v: v or "")
+        self.metrics = b.bind(W.SelectMultiple(rows=5, description="Metrics"), "drift_metrics",
+                              options=lambda: s.metric_columns, to_control=tuple, to_session=list)
+        self.run = W.Button(description="Check drift", button_style="warning", icon="exchange",
+                            layout=W.Layout(width="auto"))
+        self.judge = b.bind(W.Dropdown(description="Judge"), "judge",
+                            options=lambda: [c for c in s.metric_columns if c.startswith("judge_")],
+                            to_session=lambda v: v or "")
+        self.human = b.bind(W.Dropdown(description="Human"), "human",
+                            options=lambda: [c for c in s.metric_columns if c.startswith("human")],
+                            to_session=lambda v: v or "")
+        self.validate = W.Button(description="Validate judge", icon="check", layout=W.Layout(width="auto"))
         self.busy = Busy()
         self.alerts = W.HTML()
         self.alerts.add_class("evalnb-drift-alerts")
         self.table = W.HTML()
-        self.chart = W.Output()
+        self.drift_chart = LiveChart(interactive=interactive)
+        self.chart = self.drift_chart.widget
         self.validity = W.HTML()
-        self.validity_chart = W.Output()
+        self.validity_live = LiveChart(interactive=interactive)
+        self.validity_chart = self.validity_live.widget
         self.judge_table = W.HTML()
         self.judge_table.add_class("evalnb-judge-table")
         self.run.on_click(self._drift)
         self.validate.on_click(self._validate)
+        self.computed_with: dict[str, Any] | None = None
+        self.judged_with: dict[str, Any] | None = None
+        s.observe(self._on_state, ["drift_split", "drift_metrics", "judge", "human", "kpi"])
         super().__init__([W.HBox([self.split, self.metrics, self.run]), self.busy.widget, self.alerts, self.table,
                           self.chart, self.validity, self.validity_chart,
                           W.HBox([self.judge, self.human, self.validate]), self.judge_table], **kwargs)
         self.add_class("evalnb-drift")
+        self.binder.push()
+
+    def _params(self) -> dict[str, Any]:
+        s = self.session
+        return {"split": s.drift_split, "metrics": list(s.drift_metrics), "kpi": s.kpi}
+
+    def _on_state(self, _: Any = None) -> None:
+        self.binder.push()
+        s = self.session
+        if self.computed_with is not None and self.computed_with != self._params():
+            self.alerts.value = '<div class="evalnb-more">the window or metrics changed: press Check drift</div>'
+            self.table.value = self.validity.value = ""
+            self.computed_with = None
+        if self.judged_with is not None and self.judged_with != {"judge": s.judge, "human": s.human}:
+            self.judge_table.value = '<div class="evalnb-more">the judge or human column changed: press Validate</div>'
+            self.judged_with = None
 
     def _drift(self, _: Any = None) -> None:
         s = self.session
-        metrics = list(self.metrics.value)
-        with self.busy(f"comparing data from {self.split.value} with the months before"):
-            rep = s.drift(self.split.value, metrics)
-            alerts = [{"kind": a.kind, "column": a.column, "message": a.message} for a in rep.alerts]
-            import pandas as pd
+        params = self._params()
 
+        def work() -> Any:
+            rep = s.drift(params["split"], params["metrics"])
+            vd = s.validity_drift(params["metrics"], params["kpi"]) if s.kpi_columns and params["metrics"] \
+                and not s.kpi_problem else None
+            return rep, vd
+
+        def done(result: Any) -> None:
+            rep, vd = result
+            alerts = [{"kind": a.kind, "column": a.column, "message": a.message} for a in rep.alerts]
             self.alerts.value = table_html(pd.DataFrame(alerts or [{"kind": "-", "column": "-", "message": "no alert"}]),
-                                           caption=f"{len(alerts)} drift alert(s)")
+                                           caption=f"{len(alerts)} drift alert(s) from {params['split']} on")
             cols = [c for c in ("kind", "column", "test", "statistic", "psi", "p_adjusted", "alert") if c in rep.tests]
             self.table.value = table_html(rep.tests[cols], caption="Distribution tests")
-            show_chart(self.chart, rep.chart())
-            if s.kpi_columns and metrics:
-                vd = s.validity_drift(metrics, s.kpi)
-                self.validity.value = table_html(vd.to_frame(), caption=f"Validity of each metric for {s.kpi} by month",
-                                                 max_rows=80)
+            self.drift_chart.draw(rep.chart)
+            if vd is not None:
+                self.validity.value = table_html(vd.to_frame(), caption=f"Validity of each metric for {params['kpi']} "
+                                                 "by month", max_rows=80)
                 if hasattr(vd, "chart"):
-                    show_chart(self.validity_chart, vd.chart())
+                    self.validity_live.draw(lambda: _wide(vd.chart()))
+            self.computed_with = params
+
+        self.busy.run(f"comparing data from {params['split']} with the months before", work, done)
 
     def _validate(self, _: Any = None) -> None:
         s = self.session
-        with self.busy(f"{self.judge.value} against {self.human.value}"):
-            res = s.validate_judge(self.judge.value, self.human.value)
-            self.judge_table.value = table_html(res.to_frame(), caption="Judge vs human agreement")
+        params = {"judge": s.judge, "human": s.human}
+
+        def done(res: Any) -> None:
+            self.judge_table.value = table_html(res.to_frame(), caption=f"{params['judge']} vs {params['human']}")
+            self.judged_with = params
+
+        self.busy.run(f"{params['judge']} against {params['human']}",
+                      lambda: s.validate_judge(params["judge"], params["human"]), done)
+
+
+def _wide(chart: Any) -> Any:
+    """Charts sized to be read: at least 480 px wide, labels not cut."""
+    try:
+        width = chart.width if isinstance(chart.width, (int, float)) else 0
+        if width < 480:
+            chart = chart.properties(width=480)
+        return chart.configure_axis(labelLimit=300).configure_legend(labelLimit=300)
+    except Exception:
+        return chart

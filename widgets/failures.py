@@ -1,4 +1,8 @@
-"""Failures tab: slice by a column, find the worst slices, drill into items (all text escaped)."""
+"""Failures tab: worst slices ranked (click a bar to drill in), then the items and one item's texts.
+
+Every control is bound to a :class:`Session` trait; the slice table, chart, worst-slice table, item
+list and item card redraw from the session's state alone, so no two places can disagree.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -7,94 +11,109 @@ import ipywidgets as W
 
 from evalnb._display import reveal, text_of
 
-from ._view import TABLE_CSS, Busy, ChartLane, table_html
+from ._view import TABLE_CSS, Binder, Busy, LiveChart, table_html
 from .session import Session
 
 
 class FailuresView(W.VBox):
-    """Slice table (fast, on every change), worst-slice search (``evalnb.worst_slices``), drill-down.
+    """Slice table and chart (on every change), worst-slice search (``evalnb.worst_slices``), drill-down.
 
     >>> v = FailuresView(session); v.slice_value.value = "billing"        # doctest: +SKIP
     >>> v.items.value = v.items.options[0][1]                             # the item card shows
     """
 
-    def __init__(self, session: Session, **kwargs: Any):
+    def __init__(self, session: Session, interactive: bool | None = None, **kwargs: Any):
         self.session = s = session
-        self.slice_by = W.Dropdown(options=s.group_columns, value=s.slice_by, description="Slice by")
-        self.metric = W.Dropdown(options=s.metric_columns, value=s.metric or None, description="Metric")
-        self.threshold = W.FloatText(value=s.fail_threshold, description="Fail if", step=0.1)
+        self.binder = b = Binder(s)
+        self.slice_by = b.bind(W.Dropdown(description="Slice by"), "slice_by", options=lambda: s.group_columns,
+                               to_session=lambda v: v or "")
+        self.metric = b.bind(W.Dropdown(description="Metric"), "metric", options=lambda: s.metric_columns,
+                             to_session=lambda v: v or "")
+        self.threshold = b.bind(W.FloatText(description="Fail if", step=0.1), "fail_threshold",
+                                to_session=lambda v: float(v))
         self.rule = W.Label()
         self.table = W.HTML()
         self.table.add_class("evalnb-failures-table")
-        self.chart = W.Output()
-        self.lane = ChartLane(self.chart)
-        self.find = W.Button(description="Find worst slices", icon="search", button_style="warning")
-        self.busy = Busy()
+        self.live = LiveChart(interactive=interactive)
+        self.live.on_select("slice", self._on_bar_click)
+        self.chart = self.live.widget
+        self.find = W.Button(description="Find worst slices", icon="search", button_style="warning",
+                             layout=W.Layout(width="auto"))
+        self.busy = Busy(background=False)
         self.worst = W.HTML()
         self.worst.add_class("evalnb-worst-table")
-        self.slice_value = W.Dropdown(options=[], description="Drill into")
+        self.slice_value = b.bind(W.Dropdown(description="Drill into"), "slice_value", options=s.slice_labels,
+                                  to_session=lambda v: v or "")
         self.slice_value.add_class("evalnb-slice-picker")
-        self.items = W.Select(options=[], rows=8, description="Items", layout=W.Layout(width="640px"))
+        self.items = b.bind(W.Select(rows=8, description="Items", layout=W.Layout(width="640px")), "item",
+                            options=self._item_options, to_session=lambda v: v or "")
         self.items.add_class("evalnb-item-picker")
+        self.items_caption = W.HTML()
+        self.more = W.Button(description="Show 50 more", icon="plus", layout=W.Layout(width="auto"))
+        self.more.on_click(lambda _: setattr(s, "item_limit", s.item_limit + 50))
         self.detail = W.HTML()
         self.detail.add_class("evalnb-item-detail")
-
-        self.slice_by.observe(lambda ch: setattr(s, "slice_by", ch["new"]), "value")
-        self.metric.observe(self._on_metric, "value")
-        self.threshold.observe(lambda ch: setattr(s, "fail_threshold", float(ch["new"])), "value")
-        self.slice_value.observe(lambda ch: setattr(s, "slice_value", ch["new"] or ""), "value")
-        self.items.observe(lambda ch: setattr(s, "item", ch["new"] or ""), "value")
         self.find.on_click(self._find)
-        s.observe(self._refresh, ["models", "metric", "slice_by", "fail_threshold"])
-        s.observe(self._refresh_items, ["slice_value"])
-        s.observe(self._refresh_detail, ["item"])
+        self.drawn_with: dict[str, Any] = {}
+        self.worst_for: dict[str, Any] | None = None
+        s.observe(self._refresh, ["revision"])
         super().__init__([W.HBox([self.slice_by, self.metric]), W.HBox([self.threshold, self.rule]),
-                          self.table, self.chart, W.HBox([self.find]), self.busy.widget, self.worst,
-                          self.slice_value, self.items, self.detail], **kwargs)
+                          self.chart, self.table, W.HBox([self.find]), self.busy.widget, self.worst,
+                          self.slice_value, self.items_caption, W.HBox([self.items, self.more]), self.detail], **kwargs)
         self.add_class("evalnb-failures")
         self._refresh()
 
-    def _on_metric(self, change: dict) -> None:
+    def _item_options(self) -> list[tuple[str, str]]:
         s = self.session
-        s.metric = change["new"]
-        s.fail_threshold = s.default_threshold(s.metric)
-        self.threshold.value = s.fail_threshold
+        self._items = items = s.items()
+        # option labels are shown as text by the browser; reveal() makes bidi/zero-width visible
+        from ._format import fmt
+
+        return [(reveal(f"{text_of(r.model)[:40]} | {text_of(r.item_id)[:40]} | {s.metric}="
+                        f"{fmt(getattr(r, s.metric, ''), s.metric)}"), r.key) for r in items.itertuples()] \
+            if len(items) and s.metric in items else []
+
+    def _on_bar_click(self, value: Any) -> None:
+        s = self.session
+        if value and isinstance(value, list) and s.slice_by in value[0]:
+            s.slice_value = str(value[0][s.slice_by])
 
     def _refresh(self, *_: Any) -> None:
         s = self.session
-        if self.slice_by.value != s.slice_by:
-            self.slice_by.value = s.slice_by
-        self.rule.value = f"failure: {s.metric} {s.failure_rule()}"
+        self.binder.push()
+        state = s.state()
+        self.rule.value = f"failure: {s.failure_text()}" if s.metric else ""
         table = s.slice_table()
-        self.table.value = table_html(table, caption=f"Failure rate of {s.metric} by {s.slice_by}")
-        self.lane.draw(lambda: s.slice_chart(table))
-        options = [str(v) for v in table[s.slice_by]]
-        keep = s.slice_value if s.slice_value in options else (options[0] if options else None)
-        self.slice_value.options = options
-        self.slice_value.value = keep
-        self._refresh_items()
-
-    def _refresh_items(self, change: Any = None) -> None:
-        s = self.session
-        if change is not None and isinstance(change, dict) and change.get("name") == "slice_value":
-            self.lane.draw(lambda: s.slice_chart())        # re-highlight the drilled slice
-        items = s.items()
-        # option labels are shown as text by the browser; reveal() makes bidi/zero-width visible
-        labels = [(reveal(f"{text_of(r.model)[:40]} | {text_of(r.item_id)[:40]} | {s.metric}={getattr(r, s.metric, '')}"), r.key)
-                  for r in items.itertuples()] if len(items) else []
-        self.items.options = labels
-        self.items.value = labels[0][1] if labels else None
-        self._refresh_detail()
-
-    def _refresh_detail(self, *_: Any) -> None:
-        s = self.session
+        self.table.value = table_html(table, caption=f"Failure rate of {s.failure_text()} by {s.slice_by}",
+                                      metric=s.metric) if s.metric else ""
+        if s.metric and s.slice_by:
+            self.live.draw(lambda: s.slice_chart(table))
+        total = getattr(self, "_items", None)
+        total = total.attrs.get("total", 0) if total is not None else 0
+        shown = len(self.items.options)
+        self.items_caption.value = (f"showing {shown:,} of {total:,} rows of {s.slice_by} = "
+                                    f"{reveal(s.slice_value)[:80]} (failing first)").replace("<", "&lt;")
+        self.more.layout.visibility = "visible" if shown < total else "hidden"
         self.detail.value = TABLE_CSS + s.item_html() if s.item else ""
+        # the worst-slice table is never left stale: recomputed for the new rule, slicing and models
+        if self.worst_for is not None and self.worst_for != self._worst_state():
+            self._find()
+        self.drawn_with = state
+
+    def _worst_state(self) -> dict[str, Any]:
+        s = self.session
+        return {"models": list(s.models), "metric": s.metric, "slice_by": s.slice_by,
+                "fail_threshold": s.fail_threshold}
 
     def _find(self, _: Any = None) -> None:
         s = self.session
+        self.worst_for = self._worst_state()
         with self.busy(f"testing every slice of {s.slice_by} (and model x slice) for excess failures"):
             rep = s.worst_slices()
             frame = rep.to_frame()
             cols = [c for c in ("level", "slice", "n", "failures", "failure_rate", "rest_rate", "lift", "p_adjusted",
                                 "significant", "note") if c in frame]
-            self.worst.value = table_html(frame[cols], caption="Worst slices (Holm-adjusted p-values)", max_rows=20)
+            self.worst.value = table_html(frame[cols], caption=f"Worst slices for {s.failure_text()} "
+                                          "(Holm-adjusted p-values)", max_rows=20)
+        if self.busy.error:
+            self.worst.value = ""

@@ -1,6 +1,7 @@
-"""Runs tab: pick models and a metric, see the per-model overview and per-slice failures.
+"""Runs tab: the per-model scorecard first, then per-slice failures of the metric in focus.
 
-The view mirrors :class:`Session` traits and shows what the session returns; it computes nothing.
+Every control is bound to a :class:`Session` trait and the view redraws from the session alone
+(``Session.revision``); it computes nothing itself.
 """
 from __future__ import annotations
 
@@ -8,60 +9,72 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._view import ChartLane, table_html
+from ._view import Binder, LiveChart, table_html
 from .session import Session
 
 ALL = "(all models)"
 
 
 class RunsView(W.VBox):
-    """Model dropdown + metric dropdown -> per-slice table and failure chart.
+    """Model, metric, slicing and threshold controls -> scorecard, per-slice table and failure chart.
 
     >>> view = RunsView(Session(runs, kpis)); view            # doctest: +SKIP
-    >>> view.model.value = "swift-small"                      # the table and chart update
+    >>> view.model.value = "swift-small"                      # session.models == ["swift-small"]
     """
 
-    def __init__(self, session: Session, chart: bool = True, **kwargs: Any):
-        self.session = session
-        s = session
-        self.model = W.Dropdown(options=[ALL] + s.all_models, value=ALL, description="Model")
-        self.metric = W.Dropdown(options=s.metric_columns, value=s.metric or None, description="Metric")
-        self.slice_by = W.Dropdown(options=s.group_columns, value=s.slice_by, description="Slice by")
-        self.threshold = W.FloatText(value=s.fail_threshold, description="Fail if", step=0.1)
+    def __init__(self, session: Session, chart: bool = True, interactive: bool | None = None, **kwargs: Any):
+        self.session = s = session
+        self.binder = b = Binder(s)
+        self.model = b.bind(W.Dropdown(description="Model"), "models", options=lambda: [ALL] + s.all_models,
+                            to_control=lambda v: v[0] if len(v) == 1 else ALL,
+                            to_session=lambda v: [] if v in (ALL, None) else [v])
+        self.metric = b.bind(W.Dropdown(description="Metric"), "metric", options=lambda: s.metric_columns,
+                             to_session=lambda v: v or "")
+        self.slice_by = b.bind(W.Dropdown(description="Slice by"), "slice_by", options=lambda: s.group_columns,
+                               to_session=lambda v: v or "")
+        self.threshold = b.bind(W.FloatText(description="Fail if", step=0.1), "fail_threshold",
+                                to_session=lambda v: float(v))
         self.direction = W.Label()
-        self.overview = W.HTML(table_html(s.runs.summary(), caption="Loaded runs"))
+        self.scorecard = W.HTML()
+        self.scorecard.add_class("evalnb-scorecard")
+        self.overview = W.HTML(table_html(s.runs.summary(), caption="Loaded runs") if len(s.frame) else "")
         self.table = W.HTML()
-        self.chart = W.Output() if chart else None
-        self.lane = ChartLane(self.chart) if chart else None
+        self.live = LiveChart(interactive=interactive) if chart else None
+        self.chart = self.live.widget if chart else None
+        if self.live is not None:
+            self.live.on_select("slice", self._on_bar_click)
         self.model.add_class("evalnb-model-picker")
         self.table.add_class("evalnb-slice-table")
-        self.model.observe(self._on_model, "value")
-        self.metric.observe(self._on_metric, "value")
-        self.slice_by.observe(lambda ch: setattr(s, "slice_by", ch["new"]), "value")
-        self.threshold.observe(lambda ch: setattr(s, "fail_threshold", float(ch["new"])), "value")
-        s.observe(self._refresh, ["models", "metric", "slice_by", "fail_threshold"])
+        self.drawn_with: dict[str, Any] = {}
+        s.observe(self._refresh, ["revision"])
         controls = W.HBox([self.model, self.metric, self.slice_by])
-        parts = [self.overview, controls, W.HBox([self.threshold, self.direction]), self.table]
+        details = W.Accordion(children=[self.overview], titles=("Loaded runs",))
+        parts = [self.scorecard, controls, W.HBox([self.threshold, self.direction]), self.table]
         if self.chart is not None:
             parts.append(self.chart)
+        parts.append(details)
         super().__init__(parts, **kwargs)
         self.add_class("evalnb-runs")
         self._refresh()
 
-    def _on_model(self, change: dict) -> None:
-        self.session.models = [] if change["new"] == ALL else [change["new"]]
-
-    def _on_metric(self, change: dict) -> None:
+    def _on_bar_click(self, value: Any) -> None:
         s = self.session
-        s.metric = change["new"]
-        s.fail_threshold = s.default_threshold(s.metric)
-        self.threshold.value = s.fail_threshold
+        if value and isinstance(value, list) and s.slice_by in value[0]:
+            s.slice_value = str(value[0][s.slice_by])
 
     def _refresh(self, *_: Any) -> None:
         s = self.session
-        self.direction.value = ("below" if s.higher_is_better(s.metric) else "above") + " the threshold fails"
+        self.binder.push()
+        self.direction.value = ("below" if s.higher_is_better(s.metric) else "above") + " the threshold fails" \
+            if s.metric else ""
+        self.scorecard.value = table_html(s.scorecard(), caption="Per-model scorecard (mean of each metric; "
+                                          + ("colour: the portfolio's gates)" if s.gate_columns() else
+                                             "recommend a portfolio to colour it by its gates)")) \
+            if len(s.frame) else ""
         table = s.slice_table()
         who = ", ".join(s.models) if s.models else "all models"
-        self.table.value = table_html(table, caption=f"{s.metric} by {s.slice_by} ({who})")
-        if self.chart is not None:
-            self.lane.draw(lambda: s.slice_chart(table))
+        self.table.value = table_html(table, caption=f"{s.failure_text()} by {s.slice_by} ({who})", metric=s.metric) \
+            if s.metric else ""
+        self.drawn_with = s.state()
+        if self.live is not None and s.metric:
+            self.live.draw(lambda: s.slice_chart(table))

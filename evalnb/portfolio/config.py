@@ -27,7 +27,8 @@ from . import yaml_safe
 
 __all__ = ["Portfolio", "MetricSpec", "Gate", "SliceGate", "Evidence", "Outcome", "RollbackTrigger", "Recalibration",
            "Provenance", "Validation", "DataRef", "load_portfolio", "load_portfolio_text", "portfolio_from_selection", "json_schema",
-           "ConfigMigrationWarning", "PortfolioValidationError", "SCHEMA_VERSION"]
+           "ConfigMigrationWarning", "PortfolioValidationError", "SCHEMA_VERSION", "DEFAULT_MIN_N",
+           "default_gate_rule"]
 
 SCHEMA_VERSION = 3
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "portfolio.schema.json"
@@ -50,6 +51,17 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Direction = Literal["higher", "lower"]
 Rule = Literal["point", "ci_lower", "ci_upper"]
+
+#: Gate defaults shared by every way a portfolio is made (``portfolio_from_selection``, the
+#: Explorer's export, a hand-written file): at least this many items, and the conservative
+#: confidence bound for the metric's direction.
+DEFAULT_MIN_N = 100
+
+
+def default_gate_rule(direction: str) -> str:
+    """``ci_lower`` for higher-is-better metrics, ``ci_upper`` for lower-is-better ones."""
+    return "ci_upper" if str(direction) == "lower" else "ci_lower"
+
 Scalar = Union[StrictBool, StrictInt, FiniteFloat, StrictStr, None]
 SettingValue = Union[StrictBool, StrictInt, FiniteFloat, StrictStr, None, list[Union[StrictBool, StrictInt, FiniteFloat, StrictStr]]]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -100,7 +112,7 @@ class Gate(_Model):
     threshold: FiniteFloat
     rule: Rule
     statistic: Literal["auto", "mean", "proportion", "p50", "p90", "p95", "p99"] = "auto"
-    min_n: Annotated[int, Field(ge=1)] = 100
+    min_n: Annotated[int, Field(ge=1)] = DEFAULT_MIN_N
     min_coverage: Probability = Field(
         0.9, description="smallest share of the items (overall and in each slice) that must have a usable value; "
                          "less fails the gate (missing values could hide failures)")

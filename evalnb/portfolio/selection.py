@@ -69,7 +69,9 @@ def _gate_for(choice: Any, spec: dict[str, Any], thresholds: Mapping[str, Any], 
               margin: float, slice_by: str | None, slice_min_n: int) -> dict[str, Any]:
     direction = spec["direction"]
     given = thresholds.get(spec["column"], thresholds.get(spec["name"]))
-    default_rule = rule or ("ci_lower" if direction == "higher" else "ci_upper")
+    from .config import default_gate_rule
+
+    default_rule = rule or default_gate_rule(direction)
     if isinstance(given, Mapping):
         gate = {"rule": default_rule, "min_n": min_n, **dict(given)}
     elif given is not None:
@@ -83,7 +85,7 @@ def _gate_for(choice: Any, spec: dict[str, Any], thresholds: Mapping[str, Any], 
 
 
 def portfolio_from_selection(selection: Any, thresholds: Mapping[str, Any] | None = None, *,
-                             rule: str | None = None, min_n: int = 200, margin: float = 0.05,
+                             rule: str | None = None, min_n: int | None = None, margin: float = 0.05,
                              slice_by: str | None = None, slice_min_n: int = 30,
                              gate_roles: Iterable[str] = ("primary", "safety", "robustness"),
                              name: str = "portfolio", description: str = "", outcome: str = "",
@@ -100,7 +102,8 @@ def portfolio_from_selection(selection: Any, thresholds: Mapping[str, Any] | Non
         relative non-inferiority gate: no worse than the baseline by more than ``margin``.
     rule : ``"point"``, ``"ci_lower"`` or ``"ci_upper"``; default: the conservative CI bound for
         the metric's direction.
-    min_n : the minimum number of items a gate needs (fewer fails closed).
+    min_n : the minimum number of items a gate needs (fewer fails closed); default
+        :data:`evalnb.portfolio.config.DEFAULT_MIN_N`, the same as the Explorer's export.
     slice_by : a column (e.g. ``"category"``) whose every value must pass the gate too.
     gate_roles : roles that get gates; secondary metrics are for failure decomposition.
     triggers : rollback triggers; default one ``validity`` trigger per primary metric (the
@@ -115,6 +118,9 @@ def portfolio_from_selection(selection: Any, thresholds: Mapping[str, Any] | Non
     """
     from .config import _validate
 
+    from .config import DEFAULT_MIN_N
+
+    min_n = DEFAULT_MIN_N if min_n is None else int(min_n)
     thresholds = dict(thresholds or {})
     gate_roles = set(gate_roles)
     kpi = getattr(selection, "kpi", None)

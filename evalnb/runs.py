@@ -169,6 +169,23 @@ def load_kpis(sources: Sources, *, strict: bool = True, format: str | None = Non
     return Kpis(frame, errors)
 
 
+def _no_match(left: pd.DataFrame, right: pd.DataFrame, on: str) -> str:
+    """Why a KPI join found nothing, with the first ids of each side (a join that matches no row
+    is always a mistake: different traffic, a different key, or ids of different types)."""
+    def first(col: pd.Series) -> str:
+        ids = col.dropna().drop_duplicates().head(3).tolist()
+        return ", ".join(repr(v) for v in ids) or "(none)"
+
+    msg = (f"0 of {len(left):,} eval rows found an outcome in the KPI log ({len(right):,} rows); the join key was "
+           f"{on}; first ids on each side: eval {first(left[on])}; KPI log {first(right[on])}.")
+    if left[on].astype(str).isin(right[on].dropna().astype(str)).any():
+        msg += (f" The ids match as text but not as values ({left[on].dtype} vs {right[on].dtype}): "
+                f"write {on} as text on both sides.")
+    else:
+        msg += " Check that the KPI log comes from the same traffic, or join on another key (on=...)."
+    return msg
+
+
 def join_kpis(runs: Runs | pd.DataFrame, kpis: Kpis | pd.DataFrame, on: str | None = None,
               how: Literal["left", "inner"] = "left") -> pd.DataFrame:
     """Join eval rows with KPI outcomes.
@@ -187,6 +204,8 @@ def join_kpis(runs: Runs | pd.DataFrame, kpis: Kpis | pd.DataFrame, on: str | No
     drop = [c for c in ("request_id", "item_id", "model", "run_id") if c in right and c != on]
     right = right.drop(columns=drop)
     right = right.rename(columns={c: f"kpi_{c}" for c in right.columns if c != on and c in left.columns})
+    if len(left) and len(right) and not left[on].isin(right[on].dropna()).any():
+        raise DataError(_no_match(left, right, on))
     joined = left.merge(right, on=on, how=how, validate="many_to_one")
     kpi_cols = [c for c in right.columns if c != on]
     matched = joined[kpi_cols].notna().any(axis=1).sum() if kpi_cols else 0

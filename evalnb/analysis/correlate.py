@@ -227,6 +227,11 @@ def correlate(data: Any, metrics: Sequence[str] | str | None = None, targets: Se
     """
     frame = as_frame(data, kpis)
     metrics, targets = resolve(frame, metrics, targets)
+    for target in targets:
+        if not np.isfinite(numeric(frame, target)).any():
+            raise DataError(f"target '{target}' has no numeric values in any of the {len(frame):,} rows, so there is "
+                            "nothing to correlate; if it comes from a KPI log, check that the log's ids match the "
+                            "eval rows (evalnb.join_kpis names the key and the first ids of each side)")
     levels = [level] if isinstance(level, str) else list(level)
     methods = [method] if isinstance(method, str) else list(method)
     for lv in levels:

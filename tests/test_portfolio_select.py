@@ -25,7 +25,8 @@ def _frame(n=1500, seed=0):
 
 
 def test_planted_metrics_chosen_redundant_and_noise_rejected_with_reasons():
-    sel = evalnb.select_portfolio(_frame(), "kpi", ["strong", "second", "copy_of_strong", "noise"], n_boot=300)
+    sel = evalnb.select_portfolio(_frame(), "kpi", ["strong", "second", "copy_of_strong", "noise", "safety_violation"],
+                                  n_boot=300)
     assert isinstance(sel, PortfolioSelection)
     assert [c.column for c in sel.primary] == ["strong", "second"]
     table = sel.to_frame().set_index("metric")
@@ -94,3 +95,22 @@ def test_sample_data_recommends_judge_metrics_over_bleu(sample_joined, sample_ru
         pytest.skip("evalnb.portfolio.config not available")
     assert portfolio.outcome.kpi == "thumbs_up"
     assert [m.column for m in portfolio.primary] == primary
+
+
+def test_13_23_only_candidates_are_ever_chosen_or_gated():
+    # The case: a human rating named like a robustness metric (expert_consistency) and a
+    # safety-named column outside candidates= were chosen and gated.
+    df = _frame(1000, seed=4)
+    df["expert_consistency"] = df["human"]
+    candidates = ["strong", "second", "noise"]
+    sel = evalnb.select_portfolio(df, "kpi", candidates, n_boot=200, cv_repeats=1)
+    chosen = {c.column for c in sel.choices()}
+    assert chosen and chosen <= set(candidates), chosen
+    assert {s.column for _, s in sel.portfolio.metrics()} <= set(candidates)
+    assert sel.robustness == () and sel.safety == ()     # reported as missing rows, not filled from outside
+    assert set(sel.to_frame().query("decision == 'missing'")["role"]) == {"safety", "robustness"}
+    # a candidate whose name says robustness still takes that role; explicit safety= is the caller's choice
+    sel = evalnb.select_portfolio(df, "kpi", [*candidates, "expert_consistency"], safety=["safety_violation"],
+                                  n_boot=200, cv_repeats=1)
+    assert [c.column for c in sel.robustness] == ["expert_consistency"]
+    assert [c.column for c in sel.safety] == ["safety_violation"]

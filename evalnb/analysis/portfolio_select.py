@@ -167,8 +167,9 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
     costs : column -> cost per 1,000 items (USD or any unit; judge tokens, latency). Registered
         metrics default to their ``cost_per_item``. ``cost_weight`` is the CV gain one cost unit
         is worth (penalised gain = gain - cost_weight x cost).
-    safety, robustness : the columns to use; default: columns whose names say so. When there is
-        none, the table has an explicit "missing" row.
+    safety, robustness : the columns to use; default: columns whose names say so (among
+        ``candidates`` when given: nothing outside them is ever chosen). When there is none, the
+        table has an explicit "missing" row.
     human : a human-rating column for blind-spot flags.
     controls : covariates kept in every CV model (e.g. ``["category"]``).
     kpi_direction : ``"higher"`` or ``"lower"`` is better for the KPI (default from its name:
@@ -188,10 +189,13 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
     robustness = [robustness] if isinstance(robustness, str) else (list(robustness) if robustness is not None else None)
     others = set(kpi_columns(frame)) | {kpi} | ({human} if human else set()) | set(controls)
     pool = numeric_columns(frame, exclude=others)
+    # Given candidates= bound what may be chosen: safety and robustness columns found by name come
+    # from the candidates only (a human rating named "expert_consistency" is not a robustness metric).
+    named = pool if candidates is None else [c for c in candidates if c in frame.columns]
     if safety is None:
-        safety = [c for c in pool if _SAFETY.search(c)]
+        safety = [c for c in named if _SAFETY.search(c)]
     if robustness is None:
-        robustness = [c for c in pool if _ROBUST.search(c)]
+        robustness = [c for c in named if _ROBUST.search(c)]
     if candidates is None:
         candidates = [c for c in pool if c not in _OPERATIONAL and c not in safety and c not in robustness]
     candidates = [c for c in candidates if c not in safety and c not in robustness]

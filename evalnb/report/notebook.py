@@ -37,7 +37,15 @@ def check_nbconvert() -> str:
 
 
 def unpack_widget_js(folder: str | os.PathLike) -> dict[str, Path]:
-    """Write require.js and embed-amd.js into ``folder`` (checked against their SHA-256)."""
+    """Write require.js and embed-amd.js into ``folder``, always, and verify them by SHA-256.
+
+    The page runs whatever sits at these paths, so a file already there is never trusted (a
+    planted same-size ``require.js`` used to be kept): each file is written to a temp file and
+    renamed over the old one (which also replaces a planted symlink instead of writing through
+    it), then read back and checked against the recorded hash.
+    """
+    from ..io.writers import atomic_path
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -46,8 +54,11 @@ def unpack_widget_js(folder: str | os.PathLike) -> dict[str, Path]:
         if hashlib.sha256(data).hexdigest() != sha:
             raise EvalnbError(f"vendored {name} does not match its recorded SHA-256 (templates/VENDORED.md)")
         target = folder / name
-        if not target.exists() or target.stat().st_size != len(data):
-            target.write_bytes(data)
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(data)
+        if target.is_symlink() or hashlib.sha256(target.read_bytes()).hexdigest() != sha:
+            raise EvalnbError(f"{target}: the written file does not match the SHA-256 of the vendored {name}; "
+                              "something else is writing into this folder")
         out[name] = target
     return out
 

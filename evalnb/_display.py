@@ -136,57 +136,7 @@ def frame_html(df: pd.DataFrame, max_chars: int | None = 300, index: bool = Fals
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize_cell(value: Any) -> Any:
-    """Prefix a text cell that a spreadsheet would read as a formula with ``'`` (R08)."""
-    # A text that already starts with quotes before a formula character gets one more quote, so
-    # reading back (which strips exactly one) restores it exactly.
-    if isinstance(value, str) and value.lstrip("'").startswith(CSV_DANGEROUS):
-        return "'" + value
-    return value
-
-
-def unneutralize_cell(value: Any) -> Any:
-    """Undo :func:`neutralize_cell` when reading a CSV evalnb wrote."""
-    if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(CSV_DANGEROUS):
-        return value[1:]
-    return value
-
-
-def safe_csv(df: pd.DataFrame, path: Any = None, **kwargs: Any) -> str | None:
-    """Write ``df`` as CSV with formula-looking text cells neutralised (see :func:`read_safe_csv`).
-
-    >>> safe_csv(pd.DataFrame({"a": ["=1+1", "ok"]}))
-    "a\\r\\n'=1+1\\r\\nok\\r\\n"
-    """
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralize_cell)
-    out.columns = [neutralize_cell(str(c)) for c in out.columns]
-    kwargs.setdefault("index", False)
-    # RFC 4180 line ends: with "\r\n" as terminator the csv module quotes any cell holding a
-    # lone "\r" (with "\n" it would not, and readers would split the row there).
-    kwargs.setdefault("lineterminator", "\r\n")
-    if path is None:
-        return out.to_csv(**kwargs)
-    from .io.writers import write_text
-
-    write_text(path, out.to_csv(**kwargs))
-    return None
-
-
-def read_safe_csv(path_or_buffer: Any, **kwargs: Any) -> pd.DataFrame:
-    """Read a CSV written by :func:`safe_csv`, restoring the original text cells."""
-    kwargs.setdefault("dtype", str)
-    kwargs.setdefault("keep_default_na", False)
-    df = pd.read_csv(path_or_buffer, **kwargs)
-    df.columns = [unneutralize_cell(c) for c in df.columns]
-    for col in df.columns:
-        df[col] = df[col].map(unneutralize_cell)
-    return df
+# Spreadsheet-safe CSV (R08) lives in the io layer: evalnb.io.spreadsheet.safe_csv / read_safe_csv.
 
 
 def join_escaped(values: Iterable[Any], sep: str = ", ") -> str:

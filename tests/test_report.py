@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 import evalnb
-from evalnb._display import digest, escape, frame_html, read_safe_csv, reveal, safe_csv
+from evalnb._display import digest, escape, frame_html, reveal
+from evalnb.io.spreadsheet import read_safe_csv, safe_csv
 from evalnb.report.html import environment
 
 from _report_helpers import PAYLOADS, hostile_frame, html_problems

@@ -23,12 +23,12 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import roles
 from .._errors import ConfigError, DataError, SimpsonWarning, SmallSampleWarning
 from ..stats import correlation as corr
 
 LEVELS = ("sample", "group", "system")
-_KEYS = {"run_id", "model", "item_id", "sample_id", "task", "category", "request_id", "timestamp",
-         "kpi_timestamp", "source_file", "source_line"}
+_KEYS = {*roles.KEY_COLUMNS, *roles.META_COLUMNS}
 _COLUMNS = ["metric", "target", "level", "method", "controls", "estimate", "ci_low", "ci_high", "p_value",
             "p_adjusted", "n", "n_groups", "ci_method", "status"]
 

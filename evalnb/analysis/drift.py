@@ -24,13 +24,14 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import roles
 from .._errors import DataError
 from ..stats import intervals as iv
 
 OPERATIONAL = ("latency_ms", "prompt_tokens", "completion_tokens", "cost_usd")
 CATEGORICAL = ("task", "category")
 TEXT = ("input", "output")
-_NOT_METRICS = {"sample_id", "source_line", *OPERATIONAL}
+_NOT_METRICS = {*roles.KEY_COLUMNS, *roles.META_COLUMNS, *OPERATIONAL}
 _EPS = 1e-4
 
 

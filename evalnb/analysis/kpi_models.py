@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import roles
 from .._deps import require
 from .._errors import ConfigError, DataError
 from .correlate import as_frame, numeric, require_columns
@@ -106,8 +107,7 @@ def _rhs(frame: pd.DataFrame, metrics: Sequence[str], controls: Sequence[str]) -
 
 
 def detect_family(y: np.ndarray) -> str:
-    values = np.unique(y[np.isfinite(y)])
-    return "logit" if len(values) <= 2 and set(values.tolist()) <= {0.0, 1.0} else "ols"
+    return "logit" if roles.is_binary(y) else "ols"
 
 
 def fit_kpi(data: Any, kpi: str, metrics: Sequence[str] | str, controls: Sequence[str] | None = None, *,

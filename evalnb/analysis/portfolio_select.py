@@ -25,13 +25,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import roles
 from .._errors import ConfigError, DataError, SmallSampleWarning
 from .correlate import as_frame, correlate, data_hash, kpi_columns, numeric, numeric_columns, require_columns
 from .kpi_models import corrected_ci, cv_score, design, detect_family, folds_for
 
 _SAFETY = re.compile(r"safety|toxic|violation|harm|unsafe|jailbreak|pii|refusal", re.I)
 _ROBUST = re.compile(r"robust|perturb|adversarial|consistency|invarian", re.I)
-_LOWER = re.compile(r"violation|toxic|harm|unsafe|jailbreak|pii|error|latency|cost|escalat|handle_time|churn|complain", re.I)
 _OPERATIONAL = {"latency_ms", "prompt_tokens", "completion_tokens", "cost_usd"}
 
 
@@ -172,8 +172,8 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
         table has an explicit "missing" row.
     human : a human-rating column for blind-spot flags.
     controls : covariates kept in every CV model (e.g. ``["category"]``).
-    kpi_direction : ``"higher"`` or ``"lower"`` is better for the KPI (default from its name:
-        escalation, handle time, latency, cost... are "lower").
+    kpi_direction : ``"higher"`` or ``"lower"`` is better for the KPI (default from its name by
+        :func:`evalnb.roles.direction`: escalation, handle time, latency, cost... are "lower").
     redundancy, max_vif : |Spearman| and VIF above which a candidate is redundant with a chosen one.
 
     Examples
@@ -203,7 +203,7 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
     if not candidates:
         raise ConfigError("select_portfolio: no candidate metric columns; pass candidates=[...]")
     if kpi_direction is None:
-        kpi_direction = "lower" if _LOWER.search(kpi) else "higher"
+        kpi_direction = roles.direction(kpi)
     kpi_sign = 1.0 if kpi_direction == "higher" else -1.0
 
     sub = frame[frame[kpi].notna()].reset_index(drop=True)
@@ -316,10 +316,12 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
         name, settings, signature = _metric_identity(c, data)
         row = assoc.loc[c]
         est = float(row["estimate"]) if np.isfinite(row["estimate"]) else 0.0
+        # evalnb.roles decides (metric object, then the name rule); only a column neither speaks
+        # for takes the sign of its KPI association (primary/secondary) or "higher" (safety, robustness).
         if role in ("safety", "robustness"):
-            direction = "lower" if _LOWER.search(c) else "higher"
+            direction = roles.direction(c, data)
         else:
-            direction = "higher" if est * kpi_sign >= 0 else "lower"
+            direction = roles.direction(c, data, default="higher" if est * kpi_sign >= 0 else "lower")
         gain = chosen_gain.get(c) or first_gain.get(c)
         evidence = {"kpi": kpi, "level": "sample", "method": "spearman", "estimate": float(row["estimate"]),
                     "ci_low": float(row["ci_low"]), "ci_high": float(row["ci_high"]), "p_value": float(row["p_value"]),

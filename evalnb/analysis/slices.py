@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import roles
 from .._errors import EvalnbError
 from ..metrics.base import PROPORTION
 from ..stats.intervals import wilson_ci
@@ -143,7 +144,7 @@ def failure_mask(values: pd.Series, failure: Any, higher_is_better: bool, aggreg
         present = values.notna()
         return result.astype(float).where(present), rule
     if failure is None:
-        binary = numeric.dropna().isin([0.0, 1.0]).all()
+        binary = numeric.dropna().empty or roles.is_binary(numeric)
         if aggregation != PROPORTION and not binary:
             raise EvalnbError("failure= is required for a non-0/1 metric: pass a threshold (failure=3 means "
                               "'below 3 fails' for a higher-is-better metric), a rule such as '<3', or a callable")

@@ -22,13 +22,11 @@ import numpy as np
 import pandas as pd
 
 from .._errors import EvalnbError, SmallSampleWarning
+from .. import roles
 from ..metrics.base import CORPUS, MEAN, PERCENTILE, PROPORTION, Metric, Output
 from ..metrics.scoring import KEY_COLUMNS, Scores
 from ..stats import intervals as iv
 
-# Columns that are lower-is-better when summarised without a metric object.
-_LOWER_IS_BETTER = {"latency_ms", "cost_usd", "prompt_tokens", "completion_tokens", "total_tokens",
-                    "handle_time_s", "escalated", "judge_safety_violation"}
 FRAME_COLUMNS = ["metric", "source", "statistic", "estimate", "ci_low", "ci_high", "n", "n_excluded",
                  "higher_is_better", "method", "note"]
 SMALL_N = 10
@@ -46,12 +44,8 @@ class ColumnSpec:
 
 
 def _infer_aggregation(values: pd.Series, column: str) -> str:
-    if column == "latency_ms":
-        return PERCENTILE
-    numeric = pd.to_numeric(values, errors="coerce").dropna()
-    if len(numeric) and numeric.isin([0.0, 1.0]).all():
-        return PROPORTION
-    return MEAN
+    """Aggregation of a column without a metric object (:func:`evalnb.roles.aggregation`)."""
+    return roles.aggregation(column, values)
 
 
 def resolve_columns(data: Any, metrics: Sequence[str] | str | None = None,
@@ -110,11 +104,11 @@ def resolve_columns(data: Any, metrics: Sequence[str] | str | None = None,
         if col in by_output:
             metric, out = by_output[col]
             agg = aggregation.get(col, out.aggregation)
-            hib = directions.get(col, out.higher_is_better)
+            hib = roles.higher_is_better(col, metric, directions)
             specs.append(ColumnSpec(col, metric.name, agg, hib, metric))
         else:
             agg = aggregation.get(col) or _infer_aggregation(frame[col], col)
-            hib = directions.get(col, col not in _LOWER_IS_BETTER)
+            hib = roles.higher_is_better(col, overrides=directions)
             specs.append(ColumnSpec(col, col, agg, hib, None))
     for col, agg in aggregation.items():
         if agg not in (MEAN, PROPORTION, PERCENTILE, CORPUS):

@@ -104,9 +104,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _safe_csv(table) -> str:
-    """CSV with cells starting with = + - @ neutralised (spreadsheet formula injection), numbers kept."""
-    out = table.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
-    return out.to_csv(index=False)
+    """CSV with formula-looking text cells neutralised, numbers kept (:func:`evalnb.io.spreadsheet.safe_csv`;
+    object and pandas string dtypes alike)."""
+    from ..io.spreadsheet import safe_csv
+
+    return safe_csv(table)

@@ -65,5 +65,7 @@ def run(args: argparse.Namespace) -> int:
         write_text(args.markdown, "```\n" + text + "\n```\n")
     if args.csv:
         frame = pd.concat([r.to_frame().assign(window=k) for k, r in reports.items()], ignore_index=True)
-        write_text(args.csv, frame.to_csv(index=False))
+        from ..io.spreadsheet import safe_csv
+
+        safe_csv(frame, args.csv)  # formula-looking cells (column names, alert text) neutralised
     return 1 if any(r.alerted for r in reports.values()) else 0

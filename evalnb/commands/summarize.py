@@ -35,20 +35,17 @@ def emit(frame: pd.DataFrame, as_json: bool, as_csv: bool, text: str) -> None:
                    for row in frame.to_dict(orient="records")]
         print(json.dumps(records, indent=1, allow_nan=False, default=str))
     elif as_csv:
-        print(safe_csv(frame), end="")
+        print(safe_csv(frame), end="")  # evalnb.io.spreadsheet: the one CSV writer (R08)
     else:
         print(text)
 
 
 def safe_csv(frame: pd.DataFrame) -> str:
-    """CSV with text cells that a spreadsheet would run as a formula prefixed by a quote."""
-    def neutral(value):
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + value
-        return value
+    """CSV with text cells that a spreadsheet would run as a formula prefixed by a quote
+    (:func:`evalnb.io.spreadsheet.safe_csv`)."""
+    from ..io.spreadsheet import safe_csv as write
 
-    return frame.apply(lambda col: col.map(neutral) if col.dtype == object or pd.api.types.is_string_dtype(col)
-                       else col).to_csv(index=False)
+    return write(frame)
 
 
 def run(args: argparse.Namespace) -> int:

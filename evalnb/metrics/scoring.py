@@ -7,11 +7,12 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from .. import roles
 from .._errors import EvalnbError, NotComputableWarning
 from .base import Metric
 from .registry import metric as make_metric
 
-KEY_COLUMNS = ("run_id", "model", "item_id", "sample_id", "task", "category", "request_id", "timestamp")
+KEY_COLUMNS = roles.KEY_COLUMNS
 OPERATIONAL = ("latency_ms", "prompt_tokens", "completion_tokens", "cost_usd")
 _TEXTUAL = {"input", "output", "reference", "references", "contexts", "retrieved_ids", "relevance",
             "label", "prediction", "tests", "source_file", "source_line"}

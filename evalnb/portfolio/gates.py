@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import roles
 from .._errors import DataError, EvalnbError
 from ..stats import intervals as iv
 from .config import Gate, MetricSpec, Portfolio, load_portfolio
@@ -373,8 +374,7 @@ def _statistic(gate: Gate, values: np.ndarray, built: Any, spec: MetricSpec) -> 
             return "proportion"
         if out is not None and out.aggregation == "percentile":
             return "p95"
-    finite = values[~np.isnan(values)]
-    if len(finite) and np.isin(finite, (0.0, 1.0)).all():
+    if roles.is_binary(values):
         return "proportion"
     return "mean"
 

@@ -31,7 +31,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from .._display import frame_html, safe_csv
+from .._display import frame_html
+from ..io.spreadsheet import safe_csv
 from .._errors import EvalnbError
 
 TEMPLATES = Path(__file__).with_name("templates")

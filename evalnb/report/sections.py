@@ -11,10 +11,10 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from .. import roles
 from .._display import frame_html, text_of
 
-KEY_COLUMNS = ("run_id", "model", "item_id", "sample_id", "task", "category", "request_id", "timestamp")
-LOWER_IS_BETTER = ("latency", "cost", "violation", "tokens", "handle_time", "escalated")
+KEY_COLUMNS = roles.KEY_COLUMNS
 QUALITY_HINTS = ("judge_faithfulness", "judge_relevance", "judge_helpfulness", "human_rating", "accuracy",
                  "exact_match", "token_f1", "rougeL", "rouge1", "pass@1")
 TEXT_COLUMNS = ("input", "output", "reference")
@@ -110,14 +110,15 @@ class Context:
         return dict(getattr(s, "signatures", {}) or {})
 
 
-def lower_is_better(column: str) -> bool:
-    return any(h in column for h in LOWER_IS_BETTER)
+def lower_is_better(column: str, metrics: Any = None) -> bool:
+    """Direction of a column, decided by :mod:`evalnb.roles` (metric object, then the name rule)."""
+    return roles.lower_is_better(column, metrics)
 
 
 def default_failure(values: pd.Series, column: str) -> Any:
     """What fails by default: 0 for 0/1 metrics, below 3 on a 1-5 judge scale, else the worst quartile."""
     v = pd.to_numeric(values, errors="coerce").dropna()
-    if v.isin([0, 1]).all():
+    if v.empty or roles.is_binary(v):
         return None
     if len(v) and v.between(1, 5).all() and v.max() > 1:   # a 1-5 judge/rating scale
         return ">3" if lower_is_better(column) else "<3"

@@ -78,3 +78,47 @@ def test_quickstart_outputs(artifacts_dir: Path):
                if d.get("index") is not None)
     # no raw markup from data: every '<' of a model name is escaped
     assert not any(re.search(r"<script", h, re.I) for h in html)
+
+
+def test_lab_command_opens_the_quickstart_without_news(tmp_path):
+    """Defect 8: the URL ``evalnb lab`` prints opens the quickstart notebook; news are off."""
+    import argparse
+    import json
+    import secrets
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from evalnb.commands.lab import build_command
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    token = secrets.token_hex(8)
+    args = argparse.Namespace(notebook="notebooks/01_quickstart.ipynb", ip="127.0.0.1", port=str(port),
+                              no_browser=True)
+    cmd = build_command(args, root=ROOT) + [f"--ServerApp.token={token}"]
+    env = {**os.environ, **{k: str(tmp_path / k.lower()) for k in (
+        "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR")}}
+    log = tmp_path / "lab.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.time() + 60
+        url = None
+        while time.time() < deadline and url is None:
+            time.sleep(0.5)
+            m = re.search(r"(http://127\.0\.0\.1:\d+/\S+)", log.read_text())
+            url = m.group(1) if m else None
+        assert url, log.read_text()
+        assert "/lab/tree/notebooks/01_quickstart.ipynb" in url
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification"
+                                    f"?token={token}", timeout=20) as resp:
+            setting = json.loads(resp.read())
+        assert setting["schema"]["properties"]["fetchNews"]["default"] == "false"
+        assert setting["schema"]["properties"]["checkForUpdates"]["default"] is False
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

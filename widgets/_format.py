@@ -87,7 +87,10 @@ def fmt(value: Any, column: str = "", statistic: str | None = None, metric: str 
     if kind == "latency":
         return f"{v:,.0f} ms" if abs(v) >= 100 else f"{_plain(v)} ms"
     if kind == "cost":
-        return ("-" if v < 0 else "") + "$" + _plain(abs(v), 3)
+        text = _plain(abs(v), 3)
+        if "." in text and abs(v) < 1:
+            text = text.rstrip("0").rstrip(".")
+        return ("-" if v < 0 else "") + "$" + text
     if float(v).is_integer() and abs(v) < 1e15:
         return f"{v:,.0f}"
     return _plain(v)

@@ -83,7 +83,8 @@ def group_warnings(caught: list[Any]) -> list[str]:
             continue
         text = str(w.message)
         # messages that differ only in names/numbers are the same warning
-        shape = re.sub(r"'[^']*'|\"[^\"]*\"|\d+(\.\d+)?", "_", text)[:80]
+        # the part before the first ": " names the case (metric ~ kpi (level, method)); the rest says what
+        shape = re.sub(r"'[^']*'|\"[^\"]*\"|-?\d+(\.\d+)?", "_", text.split(": ", 1)[-1])[:80]
         groups.setdefault((w.category.__name__, shape), []).append(text)
     out = []
     for (name, _), texts in groups.items():
@@ -376,6 +377,7 @@ class LiveChart:
         if self.interactive:
             import altair as alt
 
+            alt.JupyterChart.enable_offline()      # vega-embed from vl-convert's bundle, never a CDN
             self.jchart = alt.JupyterChart(alt.Chart(pd.DataFrame({"x": []})).mark_point())
             self.jchart.observe(self._on_selections, "_vl_selections")
             self.widget = W.Box([self.jchart])

@@ -29,7 +29,16 @@ from ._slicer import SliceIndex
 
 KEYS = roles.KEY_COLUMNS
 TEXT_FIELDS = roles.TEXT_COLUMNS
+# Vega-Lite field names of the charts: fixed, because a user column name such as "meta.region" or
+# "scores[0]" is an access path to Vega-Lite (an "undefined" bar, or an error in the chart thread)
+SLICE_FIELD, X_FIELD, Y_FIELD = "evalnb_slice", "evalnb_x", "evalnb_y"
 SLICEABLE_MAX_LEVELS = 200
+
+
+def _only_empty(errors: Any) -> bool:
+    """The loader's only complaint is that the file holds no rows."""
+    return errors is not None and len(errors) > 0 and "problem" in errors and bool(
+        errors["problem"].astype(str).str.contains("no rows").all())
 
 
 def lower_is_better(column: str) -> bool:
@@ -92,12 +101,18 @@ class Session(t.HasTraits):
         self.scores = scores
         frame = scores.df if scores is not None else self.runs.df
         self.kpi_coverage: dict[str, Any] | None = None
+        self._join_error = ""
         if self.kpis is not None and "request_id" in frame and len(frame):
-            frame = evalnb.join_kpis(frame, self.kpis)
-            self.kpi_coverage = dict(frame.attrs.get("kpi_coverage") or {})
+            from evalnb._errors import EvalnbError
+
+            try:
+                frame = evalnb.join_kpis(frame, self.kpis)
+                self.kpi_coverage = dict(frame.attrs.get("kpi_coverage") or {})
+            except EvalnbError as exc:   # e.g. no eval row matched: explore without KPIs, say why
+                self._join_error = str(exc)
         self.frame: pd.DataFrame = frame.reset_index(drop=True)
         self.kpi_columns: list[str] = list(self.kpis.kpi_columns) if self.kpis is not None else []
-        self.kpi_columns = [c for c in self.kpi_columns if c in self.frame]
+        self.kpi_columns = [c for c in self.kpi_columns if c in self.frame] if not self._join_error else []
         self.kpi_problem = self._kpi_problem()
         if self.kpi_problem:
             self.problems.append(self.kpi_problem)
@@ -106,7 +121,8 @@ class Session(t.HasTraits):
             n_bad = 0 if errors is None or not len(errors) else len(errors.drop_duplicates(
                 [c for c in ("file", "line") if c in errors] or None))
             self.problems.insert(0, "no eval rows to explore: " + (
-                f"all {n_bad:,} rows were rejected (see the errors below)" if n_bad else "the input is empty"))
+                "the input is empty" if not n_bad and (errors is None or not len(errors)) or _only_empty(errors) else
+                f"all {n_bad:,} rows were rejected (see the errors below)"))
         self.metric_columns: list[str] = self._metric_columns()
         self.group_columns: list[str] = self._group_columns()
         self.index = SliceIndex(self.frame, self.group_columns, self.metric_columns + self.kpi_columns)
@@ -185,6 +201,8 @@ class Session(t.HasTraits):
         cov = self.kpi_coverage
         if self.kpis is None:
             return ""
+        if self._join_error:
+            return self._join_error
         if cov is None:
             if len(self.frame) and "request_id" not in self.frame:
                 return "the KPI log cannot be joined: the eval rows have no request_id column"
@@ -306,16 +324,20 @@ class Session(t.HasTraits):
         data["drilled"] = data[by].astype(str) == (self.slice_value if by == self.slice_by else "")
         data["drilled"] = data["drilled"].map({True: "drilled into", False: "other slices"})
         data[by] = data[by].map(lambda v: reveal(text_of(v))[:80])
-        pick = alt.selection_point(name="slice", fields=[by], on="click", clear=False)
+        # Vega-Lite reads a field name as an access path ("meta.region" -> meta["region"], "a[0]" an
+        # index; escaping does not survive selections), so encodings and the click selection use the
+        # fixed name SLICE_FIELD; the user's column name is only a title.
+        data[SLICE_FIELD] = data[by]
+        pick = alt.selection_point(name="slice", fields=[SLICE_FIELD], on="click", clear=False)
         return alt.Chart(data).mark_bar().encode(
             color=alt.Color("drilled:N", title="slice",
                             scale=alt.Scale(domain=["other slices", "drilled into"], range=["#4c78a8", "#e45756"]),
                             legend=alt.Legend(orient="bottom")),
             x=alt.X("failure_rate:Q", title=f"failure rate ({self.metric} "
                     f"{'<' if self.higher_is_better(self.metric) else '>'} {self.fail_threshold:g})"),
-            y=alt.Y(f"{by}:N", sort="-x", title=by),
-            tooltip=[alt.Tooltip(f"{by}:N"), alt.Tooltip("n:Q"), alt.Tooltip("failure_rate:Q", format=".1%"),
-                     alt.Tooltip("mean:Q", format=".3f")],
+            y=alt.Y(f"{SLICE_FIELD}:N", sort="-x", title=by),
+            tooltip=[alt.Tooltip(f"{SLICE_FIELD}:N", title=by), alt.Tooltip("n:Q"),
+                     alt.Tooltip("failure_rate:Q", format=".1%"), alt.Tooltip("mean:Q", format=".3f")],
         ).add_params(pick).properties(width=420, height=max(80, 22 * len(data)), title=f"Failures by {by}")
 
     def model_overview(self) -> pd.DataFrame:
@@ -587,39 +609,46 @@ class Session(t.HasTraits):
             z = norm.ppf(0.975)
             centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
             half = z * np.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-            data = pd.DataFrame({metric: mid, "rate": rate, "low": centre - half, "high": centre + half, "n": n})
+            # fixed field names (X_FIELD): a user column name is an access path to Vega-Lite
+            data = pd.DataFrame({X_FIELD: mid, "rate": rate, "low": centre - half, "high": centre + half, "n": n})
             base = alt.Chart(data)
-            tips = [alt.Tooltip(f"{metric}:Q", format=".3f"), alt.Tooltip("rate:Q", format=".1%"),
+            tips = [alt.Tooltip(f"{X_FIELD}:Q", format=".3f", title=metric), alt.Tooltip("rate:Q", format=".1%"),
                     alt.Tooltip("low:Q", format=".1%"), alt.Tooltip("high:Q", format=".1%"), alt.Tooltip("n:Q", format=",")]
-            bars = base.mark_errorbar().encode(x=alt.X(f"{metric}:Q", scale=alt.Scale(zero=False)),
+            bars = base.mark_errorbar().encode(x=alt.X(f"{X_FIELD}:Q", scale=alt.Scale(zero=False), title=metric),
                                                y=alt.Y("low:Q", title=f"{kpi} rate", axis=alt.Axis(format="%")),
                                                y2="high:Q", tooltip=tips)
-            pts = base.mark_line(point=True).encode(x=f"{metric}:Q", y="rate:Q", tooltip=tips)
+            pts = base.mark_line(point=True).encode(x=alt.X(f"{X_FIELD}:Q", title=metric), y="rate:Q", tooltip=tips)
             return (bars + pts).properties(width=480, height=280,
                                            title=f"{kpi} rate by {metric} (deciles, 95% Wilson CI; n={len(df):,})")
         if len(df) > sample:
             df = df.sample(sample, random_state=0)
-        df = df.assign(model=df["model"].map(lambda v: reveal(text_of(v))[:60]),
-                       key=[self.row_key(i) for i in df.index])
+        # the chart reads X_FIELD/Y_FIELD, never the user's names (an access path to Vega-Lite):
+        # the brush then reports {X_FIELD: [lo, hi], Y_FIELD: [lo, hi]} (see keys_in_box)
+        df = pd.DataFrame({X_FIELD: df[metric].to_numpy(float), Y_FIELD: df[kpi].to_numpy(float),
+                           "model": df["model"].map(lambda v: reveal(text_of(v))[:60]).to_numpy(),
+                           "key": [self.row_key(i) for i in df.index]})
         brush = alt.selection_interval(name="items", encodings=["x", "y"])
         base = alt.Chart(df)
         points = base.mark_circle(size=18, opacity=0.45).encode(
-            x=alt.X(f"{metric}:Q", scale=alt.Scale(zero=False)),
-            y=alt.Y(f"{kpi}:Q", scale=alt.Scale(zero=False)),
+            x=alt.X(f"{X_FIELD}:Q", scale=alt.Scale(zero=False), title=metric),
+            y=alt.Y(f"{Y_FIELD}:Q", scale=alt.Scale(zero=False), title=kpi),
             color="model:N",
-            tooltip=[alt.Tooltip("model:N"), alt.Tooltip(f"{metric}:Q", format=".3f"), alt.Tooltip(f"{kpi}:Q", format=".3f")],
+            tooltip=[alt.Tooltip("model:N"), alt.Tooltip(f"{X_FIELD}:Q", format=".3f", title=metric),
+                     alt.Tooltip(f"{Y_FIELD}:Q", format=".3f", title=kpi)],
         ).add_params(brush)
-        fit = base.transform_regression(metric, kpi).mark_line(color="black").encode(
-            x=f"{metric}:Q", y=f"{kpi}:Q")
+        fit = base.transform_regression(X_FIELD, Y_FIELD).mark_line(color="black").encode(
+            x=alt.X(f"{X_FIELD}:Q", title=metric), y=alt.Y(f"{Y_FIELD}:Q", title=kpi))
         return (points + fit).properties(width=480, height=280, title=f"{kpi} vs {metric} (sample of {len(df):,})")
 
     def keys_in_box(self, metric: str, kpi: str, box: dict[str, Sequence[float]]) -> list[str]:
-        """Row keys whose (metric, kpi) fall inside a brushed box ``{metric: [lo, hi], kpi: [lo, hi]}``."""
+        """Row keys whose (metric, kpi) fall inside a brushed box: the scatter's ``{X_FIELD: [lo, hi],
+        Y_FIELD: [lo, hi]}``, or ``{metric: [lo, hi], kpi: [lo, hi]}``."""
         df = self.joined_frame()
         m = pd.Series(True, index=df.index)
-        for col in (metric, kpi):
-            if col in box and len(box[col]) == 2:
-                lo, hi = sorted(float(v) for v in box[col])
+        for col, axis in ((metric, X_FIELD), (kpi, Y_FIELD)):
+            span = box.get(axis, box.get(col))
+            if span is not None and len(span) == 2:
+                lo, hi = sorted(float(v) for v in span)
                 m &= df[col].between(lo, hi)
         return [self.row_key(i) for i in df.index[m.to_numpy()]]
 

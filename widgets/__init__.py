@@ -3,9 +3,10 @@
 ``Explorer(runs, kpis=...)`` is the app; each tab is also usable alone. A :class:`Session` holds the
 state and calls the core; views only mirror it. Charts render offline as SVG (``_altair``).
 
->>> from evalnb.widgets import Explorer, enable_offline_charts      # doctest: +SKIP
+>>> from evalnb.widgets import Explorer, enable_offline_charts
 >>> enable_offline_charts()
->>> Explorer("sample_data/runs/*.jsonl", kpis="sample_data/kpis.csv")
+'svg'
+>>> app = Explorer("sample_data/runs/*.jsonl", kpis="sample_data/kpis.csv")
 """
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ class Explorer(W.VBox):
 
     Examples
     --------
-    >>> app = Explorer("sample_data/runs/*.jsonl", kpis="sample_data/kpis.csv")   # doctest: +SKIP
+    >>> app = Explorer("sample_data/runs/*.jsonl", kpis="sample_data/kpis.csv")
     >>> app.session.slice_by = "category"; app.tabs.selected_index = 2
     """
 

@@ -18,7 +18,7 @@ from .session import Session
 class FailuresView(W.VBox):
     """Slice table and chart (on every change), worst-slice search (``evalnb.worst_slices``), drill-down.
 
-    >>> v = FailuresView(session); v.slice_value.value = "billing"        # doctest: +SKIP
+    >>> v = FailuresView(session); v.slice_by.value = "category"; v.slice_value.value = "billing"
     >>> v.items.value = v.items.options[0][1]                             # the item card shows
     """
 

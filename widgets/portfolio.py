@@ -17,8 +17,9 @@ from .session import Session
 class PortfolioView(W.VBox):
     """Recommend (``evalnb.select_portfolio``), move thresholds (``evalnb.gate`` preview), export.
 
-    >>> v = PortfolioView(session); v.recommend.click()                        # doctest: +SKIP
-    >>> v.sliders["judge_faithfulness"].value = 3.9; v.export.click()
+    >>> v = PortfolioView(session)
+    >>> v.recommend.click()                                         # doctest: +SKIP
+    >>> v.sliders["judge_faithfulness"].value = 3.9; v.export.click()   # doctest: +SKIP
     """
 
     def __init__(self, session: Session, path: str = "portfolio.yaml", **kwargs: Any):

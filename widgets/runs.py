@@ -18,8 +18,10 @@ ALL = "(all models)"
 class RunsView(W.VBox):
     """Model, metric, slicing and threshold controls -> scorecard, per-slice table and failure chart.
 
-    >>> view = RunsView(Session(runs, kpis)); view            # doctest: +SKIP
-    >>> view.model.value = "swift-small"                      # session.models == ["swift-small"]
+    >>> view = RunsView(Session(runs, kpis))
+    >>> view.model.value = "swift-small"
+    >>> view.session.models
+    ['swift-small']
     """
 
     def __init__(self, session: Session, chart: bool = True, interactive: bool | None = None, **kwargs: Any):

@@ -7,7 +7,7 @@ returns; every number comes from here, and here from the public API (``evalnb.su
 session owns is the interactive slice index (``_slicer.SliceIndex``), a cache that makes a slice
 change on 1M rows take milliseconds.
 
->>> s = Session(runs, kpis)                         # doctest: +SKIP
+>>> s = Session(runs, kpis)
 >>> s.slice_by = "category"; s.models = ["swift-small"]
 >>> s.slice_table().head()                          # doctest: +SKIP
 """

@@ -88,7 +88,7 @@ def _corr_ci(r: float, n: int, kind: str) -> tuple[float, float]:
 def icc(ratings: np.ndarray) -> dict[str, float]:
     """ICC(1,1), ICC(2,1) and ICC(3,1) of an (items x raters/runs) matrix (Shrout & Fleiss 1979).
 
-    >>> round(icc(np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]))["icc2_1"], 2)
+    >>> round(float(icc(np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]))["icc2_1"]), 2)
     0.29
     """
     x = np.asarray(ratings, dtype=float)

@@ -43,9 +43,9 @@ def pass_at_k(n: int | np.ndarray, c: int | np.ndarray, k: int) -> float | np.nd
 
     Examples
     --------
-    >>> pass_at_k(5, 1, 1)
+    >>> round(float(pass_at_k(5, 1, 1)), 12)
     0.2
-    >>> float(pass_at_k(200, 1, 10))   # P(the one correct sample is among 10 drawn)
+    >>> round(float(pass_at_k(200, 1, 10)), 12)   # P(the one correct sample is among 10 drawn)
     0.05
     """
     n_arr, c_arr = np.asarray(n, dtype=np.int64), np.asarray(c, dtype=np.int64)

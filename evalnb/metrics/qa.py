@@ -128,7 +128,7 @@ def squad_scores(predictions: list[str], golds: list[list[str]]) -> tuple[np.nda
     Examples
     --------
     >>> em, f1 = squad_scores(["the Eiffel Tower", "Paris"], [["Eiffel Tower"], ["Paris, France"]])
-    >>> em.tolist(), [round(x, 3) for x in f1]
+    >>> em.tolist(), [round(float(x), 3) for x in f1]
     ([1.0, 0.0], [1.0, 0.667])
     """
     n_items = len(predictions)

@@ -12,7 +12,7 @@ import ipywidgets as W
 from evalnb._display import reveal, text_of
 
 from ._view import TABLE_CSS, Binder, Busy, LiveChart, table_html
-from .session import Session
+from .session import SLICE_FIELD, Session
 
 
 class FailuresView(W.VBox):
@@ -75,8 +75,8 @@ class FailuresView(W.VBox):
 
     def _on_bar_click(self, value: Any) -> None:
         s = self.session
-        if value and isinstance(value, list) and s.slice_by in value[0]:
-            s.slice_value = str(value[0][s.slice_by])
+        if value and isinstance(value, list) and SLICE_FIELD in value[0]:   # the chart's fixed field name
+            s.slice_value = str(value[0][SLICE_FIELD])
 
     def _refresh(self, *_: Any) -> None:
         s = self.session

@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as W
 
 from ._view import Binder, LiveChart, table_html
-from .session import Session
+from .session import SLICE_FIELD, Session
 
 ALL = "(all models)"
 
@@ -61,8 +61,8 @@ class RunsView(W.VBox):
 
     def _on_bar_click(self, value: Any) -> None:
         s = self.session
-        if value and isinstance(value, list) and s.slice_by in value[0]:
-            s.slice_value = str(value[0][s.slice_by])
+        if value and isinstance(value, list) and SLICE_FIELD in value[0]:   # the chart's fixed field name
+            s.slice_value = str(value[0][SLICE_FIELD])
 
     def _refresh(self, *_: Any) -> None:
         s = self.session

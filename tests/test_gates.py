@@ -315,3 +315,14 @@ def test_13_6_markdown_report_keeps_untrusted_slice_values_inert():
                            primary=_score_portfolio(range=[1, 5]).primary), frame.assign(run_id="@octocat", model="@octocat"))
     head = _render_markdown(named.to_markdown().split("\n", 1)[0])
     assert "<img" not in head and "@octocat" not in re.sub(r"<code>.*?</code>", "", head)
+
+
+def test_13_6_printed_summary_cannot_inject_lines_or_terminal_codes():
+    # stdout of `evalnb gate` lands in CI logs, where a line "::add-mask::..." is a workflow command
+    evil = "eu\n::add-mask::secret\r\x1b[2J\x1b[31mred"
+    frame = _scored([4.0] * 80, category=[evil, "us"] * 40)
+    report = gate(_score_portfolio(range=[1, 5], gate_kw={"slices": [SliceGate(by="category", min_n=10)]}), frame)
+    text = report.summary()
+    assert not any(line.startswith("::") for line in text.splitlines())
+    assert "\x1b" not in text and "\r" not in text
+    assert "category=eu\\n::add-mask::secret\\r\\x1b[2J" in text      # shown, escaped

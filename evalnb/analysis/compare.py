@@ -26,7 +26,7 @@ from .._errors import EvalnbError
 from ..metrics.base import CORPUS, PROPORTION
 from ..stats import intervals as iv
 from ..stats.multiplicity import LABELS, adjust
-from .summarize import ColumnSpec, corpus_replicates, resolve_columns
+from .summarize import ColumnSpec, _sums_route, corpus_replicates, paired_corpus_replicates, resolve_columns
 
 FRAME_COLUMNS = ["metric", "source", "statistic", "baseline", "candidate", "difference", "ci_low", "ci_high",
                  "p_value", "p_adjusted", "significant", "better", "higher_is_better", "n_pairs", "n_baseline",
@@ -154,8 +154,12 @@ def _corpus_difference(spec: ColumnSpec, a: pd.DataFrame, b: pd.DataFrame, paire
     col = spec.column
     metric = spec.metric
     va, vb = metric.corpus_score(a)[col], metric.corpus_score(b)[col]
-    ra = corpus_replicates(metric, col, a, n_boot, seed)
-    rb = corpus_replicates(metric, col, b, n_boot, seed if paired else seed + 1)
+    if paired and _sums_route(metric, a) and _sums_route(metric, b):
+        # one joint draw of both sides' summed statistics (exact counts, or their joint normal limit)
+        (ra, rb), _ = paired_corpus_replicates(metric, col, [a, b], n_boot, seed)
+    else:
+        ra = corpus_replicates(metric, col, a, n_boot, seed)
+        rb = corpus_replicates(metric, col, b, n_boot, seed if paired else seed + 1)
     reps = rb - ra
     reps = reps[~np.isnan(reps)]
     diff = float(vb - va)

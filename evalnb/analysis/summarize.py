@@ -26,6 +26,7 @@ from .. import roles
 from ..metrics.base import CORPUS, MEAN, PERCENTILE, PROPORTION, Metric, Output
 from ..metrics.scoring import KEY_COLUMNS, Scores
 from ..stats import intervals as iv
+from ..stats.resample import ANALYTIC_N
 
 FRAME_COLUMNS = ["metric", "source", "statistic", "estimate", "ci_low", "ci_high", "n", "n_excluded",
                  "higher_is_better", "method", "note"]
@@ -143,24 +144,61 @@ def corpus_replicates(metric: Metric, column: str, rows: pd.DataFrame, n_boot: i
     hook = getattr(metric, "corpus_bootstrap", None)
     if hook is not None:
         return np.asarray(hook(rows, n_boot=n_boot, seed=seed)[column], dtype=float)
-    rng = np.random.default_rng(seed)
-    reps = np.empty(n_boot)
     stat_columns = getattr(metric, "stat_columns", None)
     if stat_columns and all(c in rows for c in stat_columns):
-        stats = np.nan_to_num(rows[list(stat_columns)].to_numpy(dtype=float))
-        block = max(1, 2_000_000 // max(n, 1))
-        sums = []
-        for start in range(0, n_boot, block):
-            counts = rng.multinomial(n, np.full(n, 1.0 / n), size=min(block, n_boot - start))
-            sums.append(counts @ stats)
-        frame = pd.DataFrame(np.vstack(sums), columns=list(stat_columns))
-        for i in range(n_boot):
-            reps[i] = metric.corpus_score(frame.iloc[[i]])[column]
-        return reps
+        return paired_corpus_replicates(metric, column, [rows], n_boot, seed)[0][0]
+    rng = np.random.default_rng(seed)
+    reps = np.empty(n_boot)
     for i in range(n_boot):
         counts = rng.multinomial(n, np.full(n, 1.0 / n))
         reps[i] = metric.corpus_score(rows.iloc[np.repeat(np.arange(n), counts)])[column]
     return reps
+
+
+def paired_corpus_replicates(metric: Metric, column: str, sides: Sequence[pd.DataFrame], n_boot: int,
+                             seed: int) -> tuple[list[np.ndarray], str]:
+    """Replicates of the corpus value for each of ``sides`` (aligned frames of the same items,
+    resampled jointly), for metrics whose corpus value depends only on summed ``stat_columns``.
+
+    A replicate is a product of resample counts with the per-item statistics, then one corpus
+    value from the summed vector: no re-tokenisation, no frame per replicate. Above
+    ``resample.ANALYTIC_N`` items the summed statistics are drawn from their normal limit (joint
+    across sides) instead of B x n counts (:func:`evalnb.stats.resample.sum_replicates`); the
+    string says which route ran.
+    """
+    from ..stats.resample import sum_replicates
+
+    cols = list(metric.stat_columns)
+    stats = np.hstack([np.nan_to_num(side[cols].to_numpy(dtype=float)) for side in sides])
+    sums, how = sum_replicates(stats, n_boot, seed)
+    k = len(cols)
+    return [_corpus_from_sums(metric, column, cols, sums[:, i * k:(i + 1) * k]) for i in range(len(sides))], how
+
+
+def _corpus_from_sums(metric: Metric, column: str, cols: list[str], sums: np.ndarray) -> np.ndarray:
+    """``metric.corpus_score`` of each row of summed statistics.
+
+    sacrebleu-backed metrics (BLEU, chrF) go straight to the scorer's ``_compute_score_from_stats``
+    on the rounded sums, which is what their ``corpus_score`` does after summing (checked on the
+    first replicate; any disagreement falls back to ``corpus_score`` on a one-row frame).
+    """
+    frame = pd.DataFrame(np.rint(sums[:1]), columns=cols)
+    first = float(metric.corpus_score(frame)[column])
+    fn = getattr(getattr(metric, "_scorer", None), "_compute_score_from_stats", None)
+    if fn is not None and column == metric.name:
+        try:
+            fast = [float(fn([int(v) for v in row]).score) for row in np.rint(sums)]
+            if len(fast) and (fast[0] == first or (np.isnan(fast[0]) and np.isnan(first))):
+                return np.asarray(fast)
+        except Exception:  # noqa: BLE001 - any surprise: the public route below
+            pass
+    frame = pd.DataFrame(np.rint(sums), columns=cols)
+    return np.array([metric.corpus_score(frame.iloc[[i]])[column] for i in range(len(frame))], dtype=float)
+
+
+def _sums_route(metric: Metric, rows: pd.DataFrame) -> bool:
+    cols = getattr(metric, "stat_columns", None)
+    return getattr(metric, "corpus_bootstrap", None) is None and bool(cols) and all(c in rows for c in cols)
 
 
 def corpus_interval(metric: Metric, column: str, group: pd.DataFrame, confidence: float, n_boot: int,
@@ -177,7 +215,11 @@ def corpus_interval(metric: Metric, column: str, group: pd.DataFrame, confidence
         return iv.Interval(point, point, point, 1, method, confidence, "single observation")
     reps = corpus_replicates(metric, column, rows, n_boot, seed)
     reps = reps[~np.isnan(reps)]
+    if _sums_route(metric, rows) and n > ANALYTIC_N:
+        method = (f"corpus_score; bootstrap percentile over items (B={n_boot}, seed={seed}; summed statistics "
+                  f"drawn from their normal limit, n > {ANALYTIC_N:,})")
     if len(reps) == 0 or np.ptp(reps) == 0:
+
         return iv.Interval(point, point, point, n, method, confidence, "no variation to resample")
     alpha = 1 - confidence
     low, high = np.quantile(reps, [alpha / 2, 1 - alpha / 2])

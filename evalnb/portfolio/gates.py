@@ -404,7 +404,14 @@ def _one_sided_p(values: np.ndarray, statistic: str, threshold: float, direction
     if np.ptp(x) == 0:  # a constant sample clears the threshold or it does not
         clears = x[0] > threshold if direction == "higher" else x[0] < threshold
         return 0.0 if clears else 1.0
-    reps = iv.bootstrap_distribution(np.sort(x), n_boot=n_boot, seed=seed)
+    # the interval's own replicates: multinomial over few levels, else the bootstrap, and above
+    # intervals.MAX_BOOT_N the one-sided t-test the bootstrap converges to (not B x n draws)
+    reps, _ = iv.mean_replicates(np.sort(x), n_boot, seed)
+    if reps is None:
+        from scipy.stats import t as student_t
+
+        stat = (x.mean() - threshold) / (x.std(ddof=1) / np.sqrt(len(x)))
+        return float(student_t.sf(stat if direction == "higher" else -stat, len(x) - 1))
     bad = (reps <= threshold) if direction == "higher" else (reps >= threshold)
     return float((bad.sum() + 1) / (len(reps) + 1))
 

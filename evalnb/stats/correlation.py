@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -373,11 +373,12 @@ def correlations(xs: np.ndarray, y: np.ndarray, method: str, *, names: Sequence[
             continue
         pending.append((j, est, p))
     if pending:
-        weights = bootstrap_weights(n, n_boot, seed, codes)
         cols = [j for j, _, _ in pending]
-        reps = boot_replicates(method, xs[:, cols], y, weights)
+        reps, how = _replicates(method, xs[:, cols], y, n_boot, seed, codes, [est for _, est, _ in pending])
         for k, (j, est, p) in enumerate(pending):
             results[j] = _from_replicates(method, est, p, reps[:, k], n, n_clusters, ci, n_boot)
+            if how:
+                results[j] = replace(results[j], ci_method=f"{results[j].ci_method}; {how}")
     return results  # type: ignore[return-value]
 
 
@@ -431,3 +432,64 @@ def correlation(x: Sequence[float], y: Sequence[float], method: str = "spearman"
         warnings.warn(f"{method} correlation: {est.status} (n={est.n}); CI set to [-1, 1]", SmallSampleWarning,
                       stacklevel=2)
     return est
+
+# ----------------------------------------------------------------------------------------
+# replicates at any n: weights a block at a time, the bag of little bootstraps beyond BLB_N
+# ----------------------------------------------------------------------------------------
+def _replicates(method: str, xs: np.ndarray, y: np.ndarray, n_boot: int, seed: int, codes: np.ndarray | None,
+                estimates: Sequence[float]) -> tuple[np.ndarray, str]:
+    """Replicates (n_boot, m) of ``method`` for each column of ``xs``, and a note on how they were made.
+
+    Up to ``resample.BLB_N`` rows (or with clusters): the ordinary bootstrap, its weights drawn a
+    block of resamples at a time (the same draws as one ``(n_boot, n)`` matrix, which is kept for
+    reuse across methods and targets only while it is small). Beyond: the bag of little bootstraps
+    (:mod:`evalnb.stats.resample`), whose pooled replicates are each subset's resamples moved onto
+    the full-data estimate on Fisher's z scale; the note gives the layout and the Monte-Carlo error
+    of the standard error.
+    """
+    from . import resample
+
+    n = len(y)
+    if codes is not None or n <= resample.BLB_N:
+        if n * n_boot <= _CACHE_CELLS:
+            return boot_replicates(method, xs, y, bootstrap_weights(n, n_boot, seed, codes)), ""
+        rng = np.random.default_rng(seed)
+        parts = [boot_replicates(method, xs, y, w) for w in resample.weight_blocks(n, n_boot, rng, codes)]
+        return np.vstack(parts), ""
+    rng = np.random.default_rng(seed)
+    if method == "pearson":
+        # r is a smooth function of five means: its bootstrap distribution converges to the normal
+        # law with the influence-function (delta-method) variance, which costs O(n) and keeps the
+        # tails (subsets of a bag of little bootstraps rarely hold a heavy tail's extremes)
+        z = rng.standard_normal(n_boot)
+        out = []
+        for k, est in enumerate(estimates):
+            x = xs[:, k]
+            u = (x - x.mean()) / x.std()
+            v = (y - y.mean()) / y.std()
+            infl = u * v - est / 2 * (u * u + v * v)
+            se_z = float(infl.std() / math.sqrt(n) / max(1 - est * est, 1e-12))
+            ez = math.atanh(min(max(est, -1 + 1e-12), 1 - 1e-12))
+            out.append(np.tanh(ez + se_z * z))
+        return np.column_stack(out), (f"replicates from the bootstrap's normal limit (n > {resample.BLB_N:,}): "
+                                      "influence-function SE of r on Fisher z")
+    plan = resample.blb_plan(n, n_boot)
+    centres, reps = [], []
+    for idx, w in resample.blb_subsets(plan, rng):
+        r = boot_replicates(method, xs[idx], y[idx], w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = np.arctanh(np.clip(r, -1 + 1e-12, 1 - 1e-12))
+        centres.append(z[0])
+        reps.append(z[1:])
+    centres_z, reps_z = np.array(centres), np.array(reps)          # (s, m), (s, r, m)
+    out, errors = [], []
+    for k, est in enumerate(estimates):
+        ez = math.atanh(min(max(est, -1 + 1e-12), 1 - 1e-12))
+        pooled, mc = resample.blb_pool(ez, centres_z[:, k], reps_z[:, :, k])
+        out.append(np.tanh(pooled))
+        errors.append(mc)
+    worst = max((e for e in errors if math.isfinite(e)), default=math.nan)
+    return np.column_stack(out), f"{plan.describe()}; Monte-Carlo error of the SE {worst:.1%}"
+
+
+_CACHE_CELLS = 40_000_000   # a weight matrix up to this size (160 MB) is kept for reuse

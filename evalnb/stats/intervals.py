@@ -24,12 +24,16 @@ from typing import Callable
 
 import numpy as np
 
+from .resample import ANALYTIC_N
+
 # Memory cap for one block of bootstrap index draws (int64 cells).
 _BLOCK_CELLS = 4_000_000
 # Samples with at most this many distinct values are bootstrapped over their levels (exact, fast).
 MAX_LEVELS = 64
-# Above this n (and with many distinct values) the mean's CI is the t interval.
-MAX_BOOT_N = 250_000
+# Above this n (and with many distinct values) the mean's CI is the t interval, a paired or
+# unpaired p-value the t-test, a ratio's CI the delta method: the bootstrap converges to them and
+# would cost B x n draws (issue 11: 1M rows).
+MAX_BOOT_N = ANALYTIC_N
 
 
 @dataclass(frozen=True)
@@ -257,9 +261,18 @@ def ratio_ci(numerator, denominator, confidence: float = 0.95, n_boot: int = 200
     if len(num) == 0 or den.sum() == 0:
         return _empty(method, confidence, "no observations" if len(num) == 0 else "denominator is zero")
     point = float(num.sum() / den.sum())
+    n = len(num)
+    if n > MAX_BOOT_N:
+        # delta method (linearisation of the ratio of sums): what the bootstrap converges to
+        from scipy.stats import norm
+
+        lin = (num - point * den) / den.mean()
+        half = float(norm.ppf(0.5 + confidence / 2) * lin.std(ddof=1) / np.sqrt(n))
+        return Interval(point, point - half, point + half, n,
+                        f"delta method for a ratio of sums (n > {MAX_BOOT_N:,}: the bootstrap converges to it)",
+                        confidence)
     both = np.stack([num, den], axis=1)
     rng = np.random.default_rng(seed)
-    n = len(num)
     reps = []
     block = max(1, _BLOCK_CELLS // max(n, 1))
     for start in range(0, n_boot, block):
@@ -341,9 +354,10 @@ def paired_difference(baseline, candidate, confidence: float = 0.95, n_boot: int
         else:
             from scipy.stats import permutation_test
 
+            # batch: scipy would otherwise hold all n_boot x n resamples at once
             res = permutation_test((d,), lambda x, axis: np.mean(x, axis=axis), permutation_type="samples",
                                    vectorized=True, n_resamples=n_boot, alternative="two-sided",
-                                   rng=np.random.default_rng(seed))
+                                   batch=max(1, _BLOCK_CELLS // max(n, 1)), rng=np.random.default_rng(seed))
             p = float(res.pvalue)
         test_name = f"sign-flip permutation (B={n_boot}, seed={seed})" if 2 ** min(n, 60) > n_boot \
             else "sign-flip permutation (exact)"
@@ -385,12 +399,18 @@ def unpaired_difference(baseline, candidate, confidence: float = 0.95, n_boot: i
         low, high = _percentile_bounds(reps, confidence)
     if np.ptp(np.concatenate([a, b])) == 0:
         p = 1.0
+    elif len(a) + len(b) > MAX_BOOT_N:
+        from scipy.stats import ttest_ind
+
+        p = float(ttest_ind(b, a, equal_var=False).pvalue)
+        test_name = f"Welch t-test (n > {MAX_BOOT_N:,})"
     else:
         from scipy.stats import permutation_test
 
         res = permutation_test((b, a), lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
                                permutation_type="independent", vectorized=True, n_resamples=n_boot,
-                               alternative="two-sided", rng=np.random.default_rng(seed))
+                               alternative="two-sided", batch=max(1, _BLOCK_CELLS // max(len(a) + len(b), 1)),
+                               rng=np.random.default_rng(seed))
         p = float(res.pvalue)
     return Difference(float(a.mean()), float(b.mean()), diff, float(min(low, diff)), float(max(high, diff)),
                       min(p, 1.0), len(a), len(b), 0, False, method, test_name, confidence)

@@ -4,13 +4,13 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Literal, Mapping
 
 import pandas as pd
 
 from ._errors import DataError
-from .io.readers import read_sources
-from .io.validate import format_problems, problems_frame, validate_kpis, validate_runs
+from .io.readers import iter_chunks
+from .io.validate import format_problems, problems_frame, validate_chunks
 
 Sources = Any  # a path, glob, directory, DataFrame, Runs, or a list of these
 
@@ -119,10 +119,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _load(sources: Sources, strict: bool, validator, what: str, fmt: str | None, allow_incomplete: bool = False):
-    tables = list(read_sources(sources, fmt, allow_incomplete=allow_incomplete))
-    frame, problems = validator(tables)
-    notes = [n for t in tables for n in getattr(t, "notes", [])]
+def _load(sources: Sources, strict: bool, kind: str, what: str, fmt: str | None, allow_incomplete: bool = False,
+          columns: Mapping[str, str] | None = None, progress: bool = True):
+    chunks = iter_chunks(sources, fmt, allow_incomplete=allow_incomplete, kind=kind, progress=progress,
+                         columns=_check_columns(columns))
+    frame, problems, notes = validate_chunks(chunks, kind)
     if notes:  # what importers of other tools' logs read and dropped
         frame.attrs["import_notes"] = notes
     if problems and strict:
@@ -134,9 +135,21 @@ def _load(sources: Sources, strict: bool, validator, what: str, fmt: str | None,
     return frame, problems_frame(problems)
 
 
+def _check_columns(columns: Mapping[str, str] | None) -> dict[str, str] | None:
+    if columns is None:
+        return None
+    if not isinstance(columns, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
+        raise DataError("columns= maps a new column name to a column of the file, e.g. {'reference': 'gold_answer'}")
+    return dict(columns)
+
+
 def load_runs(sources: Sources, *, strict: bool = True, format: str | None = None,
-              allow_incomplete: bool = False) -> Runs:
+              allow_incomplete: bool = False, columns: Mapping[str, str] | None = None,
+              progress: bool = True) -> Runs:
     """Read eval runs from JSONL, CSV or Parquet files, globs, folders or DataFrames.
+
+    Files are streamed in chunks and validated column by column; ``.gz`` and ``.zst`` files are
+    decompressed on the fly.
 
     Parameters
     ----------
@@ -148,24 +161,30 @@ def load_runs(sources: Sources, *, strict: bool = True, format: str | None = Non
         name another tool's log: ``"inspect"``, ``"lm_eval"``, ``"openai_evals"``, ``"promptfoo"``,
         ``"otel"`` (these are also detected). ``frame.attrs["import_notes"]`` says what was dropped.
     allow_incomplete : load logs of runs that did not finish (refused by default).
+    columns : rename before validation, ``{new name: column in the file}``: ``{"reference": "gold"}``
+        reads your ``gold`` column as the canonical ``reference``; ``{"human_relevance": "relevance"}``
+        keeps a rating out of the reserved retrieval column ``relevance``.
+    progress : show a progress bar when reading takes more than two seconds.
 
     Examples
     --------
     >>> runs = evalnb.load_runs("sample_data/runs/*.jsonl")      # doctest: +SKIP
     >>> runs.df.groupby("model").size()                          # doctest: +SKIP
     """
-    frame, errors = _load(sources, strict, validate_runs, "eval runs", format, allow_incomplete)
+    frame, errors = _load(sources, strict, "runs", "eval runs", format, allow_incomplete, columns, progress)
     return Runs(frame, errors)
 
 
-def load_kpis(sources: Sources, *, strict: bool = True, format: str | None = None) -> Kpis:
+def load_kpis(sources: Sources, *, strict: bool = True, format: str | None = None,
+              columns: Mapping[str, str] | None = None, progress: bool = True) -> Kpis:
     """Read a production KPI log (``request_id`` and/or ``item_id``, ``timestamp``, KPI columns).
 
-    KPI cells must be numeric or true/false; they are stored as floats.
+    KPI cells must be numeric or true/false; they are stored as floats. ``columns`` renames as in
+    :func:`load_runs`.
 
     >>> kpis = evalnb.load_kpis("sample_data/kpis.csv")           # doctest: +SKIP
     """
-    frame, errors = _load(sources, strict, validate_kpis, "KPI logs", format)
+    frame, errors = _load(sources, strict, "kpis", "KPI logs", format, columns=columns, progress=progress)
     return Kpis(frame, errors)
 
 

@@ -128,12 +128,16 @@ class GateReport:
 
     def summary(self) -> str:
         """A plain-text report: headline, the gate table, then each failure's reason."""
+        # untrusted text (slice values, names) is printed to CI logs: a newline could start a line
+        # such as "::add-mask::" (a GitHub Actions workflow command), an ESC rewrite the terminal
         with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-            table = self._table().drop(columns=["reason"]).to_string(index=False) if self.results else "(no gates)"
-        lines = [self.headline(), "", table]
+            table = self._table().drop(columns=["reason"]).assign(metric=lambda t: t["metric"].map(_plain)) \
+                .to_string(index=False) if self.results else "(no gates)"
+        lines = [_plain(self.headline()), "", table]
         if self.failures:
-            lines += ["", "Failures:"] + [f"  {r.status.upper()} {r.label}: {r.reason}" for r in self.failures]
-        lines += [f"note: {n}" for n in self.notes]
+            lines += ["", "Failures:"] + [f"  {r.status.upper()} {_plain(r.label)}: {_plain(r.reason)}"
+                                          for r in self.failures]
+        lines += [f"note: {_plain(n)}" for n in self.notes]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -234,6 +238,12 @@ def _md(text: str, cell: bool = True) -> str:
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text[0] == "`" or text[-1] == "`" else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _plain(text: str) -> str:
+    """Control characters (newlines, ESC, C1, line separators) shown as escapes, for terminal text."""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if (ch < " " or "\x7f" <= ch <= "\x9f"
+                   or ch in "\u2028\u2029") else ch for ch in str(text))
 
 
 def _xml(text: str) -> str:

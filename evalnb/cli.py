@@ -27,7 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="evalnb", description=__doc__.splitlines()[0])
+    # allow_abbrev=False everywhere: `--api-key VALUE` must not be taken as `--api-key-env VALUE` (issue 13.13)
+    parser = argparse.ArgumentParser(prog="evalnb", description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"evalnb {importlib.import_module('evalnb').__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name == f"evalnb.commands.{module}":
                 continue  # command not built yet
             raise
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         mod.add_arguments(cmd)
         cmd.set_defaults(_run=mod.run)
     return parser

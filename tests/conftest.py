@@ -14,6 +14,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The judge journal's HMAC secret lives in the user config dir; tests keep theirs in a throwaway one.
+if not os.environ.get("EVALNB_SECRET_DIR"):
+    import tempfile
+
+    os.environ["EVALNB_SECRET_DIR"] = tempfile.mkdtemp(prefix="evalnb-test-secret-")
 
 
 def shared_data_path(*parts: str) -> Path:

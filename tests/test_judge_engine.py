@@ -16,7 +16,7 @@ import pytest
 from _judge_helpers import engine, rubric_request, requests
 from evalnb._errors import ConfigError
 from evalnb.metrics.judge.engine import JudgeConfig, JudgeEngine, run_sync
-from evalnb.metrics.judge.journal import Journal, JournalRepairedWarning
+from evalnb.metrics.judge.journal import Journal, JournalRefusedError, JournalRepairedWarning
 from evalnb.metrics.judge.parsing import expected_score, parse_reply, QAVerdict, rubric_schema
 from evalnb.testing import FakeOpenAI, Faults
 
@@ -114,7 +114,7 @@ def test_j07_commas_and_brackets_inside_strings_parse_unchanged(server, tmp_path
     assert all(r.ok for r in res)
     assert res[0].value["reasoning"] == "odd, } text, ] with {braces}, and [brackets, ]"
     # strict parsing without structured output: JSON embedded in prose, same strings
-    text = 'Sure. {"reasoning": "a, } b, ]", "correct": true} done'
+    text = 'Sure. Verdict: {"reasoning": "a, } b, ]", "correct": true}'   # the verdict ends the reply (13.9)
     assert parse_reply(QAVerdict, text, lenient_extract=True) == ("ok", {"reasoning": "a, } b, ]", "correct": True}, "")
 
 
@@ -216,13 +216,12 @@ def test_journal_torn_last_line_is_detected_and_repaired(tmp_path):
     assert path.read_bytes() == good
     assert set(j2.entries) == {"k0", "k1", "k2"}              # the error entry is journaled, not cached
     assert j2.repair.torn_tail_bytes > 0
-    # a flipped byte in the middle fails its checksum: skipped and reported, the rest kept
+    # a flipped byte in the middle fails its MAC: the journal is refused, clearly (issue 13.10)
     lines = good.split(b"\n")
     lines[1] = lines[1].replace(b"k1", b"kX")
     path.write_bytes(b"\n".join(lines))
-    with pytest.warns(JournalRepairedWarning, match="corrupt lines"):
-        j3 = Journal(path)
-    assert set(j3.entries) == {"k0", "k2"}
+    with pytest.raises(JournalRefusedError, match=r"1 of 4 line\(s\) do not verify.*line 2.*move it away or delete it"):
+        Journal(path)
 
 
 def test_dry_run_estimates_and_makes_no_call(server, tmp_path):

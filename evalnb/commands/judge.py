@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
             if col in scores.df and status_col in scores.df:
                 counts = scores.df[status_col].value_counts().to_dict()
                 line += f"; mean {col} (ok rows) = {scores.df[col].mean():.3f}; statuses {counts}"
+                rate = getattr(m, "unusable_rate", float("nan"))
+                if rate == rate:
+                    line += f"; unusable replies {rate:.1%} (excluded from the mean)"
             stats = m.last_stats if not isinstance(m.last_stats, tuple) else m.last_stats[-1]
             if stats is not None:
                 line += f"; calls {sum(s.calls for s in (m.last_stats if isinstance(m.last_stats, tuple) else [m.last_stats]))}"

@@ -38,6 +38,9 @@ class Output:
     higher_is_better: bool = True
     lower: float | None = 0.0
     upper: float | None = 1.0
+    #: an extra column that may be all NaN without making the metric not computable (e.g. a judge's
+    #: logprob-based expected score, when the endpoint sends no logprobs)
+    optional: bool = False
 
 
 class Metric:

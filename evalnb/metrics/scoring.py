@@ -124,6 +124,7 @@ def score(data: Any, metrics: str | Metric | Iterable[str | Metric], *,
         # shares its array, where .to_numpy() would copy every column (2x the output at the peak)
         for col in values.columns:
             out[col] = values[col]
-        empty = [c for c in m.columns if c in values and values[c].notna().sum() == 0]
+        optional = {o.column for o in m.outputs if getattr(o, "optional", False)}
+        empty = [c for c in m.columns if c in values and c not in optional and values[c].notna().sum() == 0]
         status[m.name] = "ok" if not empty else "not computable: no row had the inputs this metric needs"
     return Scores(out.reset_index(drop=True), results, signatures, status)

@@ -375,6 +375,39 @@ def _invalid(frame: pd.DataFrame, spec: MetricSpec, values: np.ndarray, built: A
     return "; ".join(problems) + ": the gate cannot be evaluated on invalid values (fail closed)"
 
 
+#: largest share of a judge metric's judged rows whose reply was unusable (parse_error, truncated,
+#: refusal, empty, api_error) before its gate fails; a gate may set ``max_unusable_rate`` itself.
+MAX_UNUSABLE_RATE = 0.05
+
+
+def _unusable_judge_replies(frame: pd.DataFrame, spec: MetricSpec, gate: Gate) -> str | None:
+    """Why a judge metric cannot be trusted here, or None (issue 13.9).
+
+    Unusable replies are excluded from the mean, so text that makes the judge's low verdicts
+    unparseable would lift the mean: past the limit the gate fails closed, naming the rate.
+    """
+    base = spec.column[:-len("_expected")] if spec.column.endswith("_expected") else spec.column
+    status_col = next((c for c in (f"{spec.column}_status", f"{base}_status") if c in frame), None)
+    if status_col is None:
+        return None
+    status = frame[status_col].astype("string")
+    judged = status.isin(["ok", "parse_error", "truncated", "refusal", "empty"]) | status.str.startswith("api_error")
+    judged = judged.fillna(False)
+    n = int(judged.sum())
+    if not n:
+        return None
+    bad = status[judged & (status != "ok")]
+    limit = getattr(gate, "max_unusable_rate", None)
+    limit = MAX_UNUSABLE_RATE if limit is None else float(limit)
+    rate = len(bad) / n
+    if rate <= limit:
+        return None
+    counts = ", ".join(f"{k} {v}" for k, v in bad.value_counts().items())
+    return (f"{len(bad)} of {n} judge replies ({rate:.1%}) were unusable ({counts}; column {status_col}), above the "
+            f"{limit:.0%} limit: they are left out of the estimate, which could then be biased (e.g. injected text "
+            "that makes low verdicts unparseable); fail closed")
+
+
 def _statistic(gate: Gate, values: np.ndarray, built: Any, spec: MetricSpec) -> str:
     if gate.statistic != "auto":
         return gate.statistic
@@ -563,6 +596,10 @@ def gate(portfolio: Portfolio | str | Path, run: Any, baseline: Any = None, *, k
         bad = _invalid(frame, spec, values, built)
         if bad:
             results.append(_error(spec, role, g, "", bad, signature))
+            continue
+        unusable = _unusable_judge_replies(frame, spec, g)
+        if unusable:
+            results.append(_fail(spec, role, g, "", unusable, signature))
             continue
         if spec.signature and signature and built is not None and spec.signature != signature:
             notes.append(f"{spec.column}: signature differs from the portfolio's ({spec.signature} vs {signature})")

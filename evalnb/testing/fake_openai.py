@@ -56,7 +56,13 @@ class Faults:
     reply, reply_rate : a malformed reply (one of ``REPLY_FAULTS``) for a share of keys (J05-J08).
     markers : ``#fault=<reply fault>`` inside the request text triggers that reply fault.
     structured : honour ``response_format`` (False: ignore it, like servers without structured output).
-    logprobs : return logprobs when asked.
+    logprobs : return logprobs when asked (False: never, like LiteLLM and most local servers).
+    per_attempt : transport faults hit each attempt independently at their rate (every attempt,
+        not only a key's first ``fault_attempts``), like a busy endpoint.
+    rpm, tpm : enforce a requests- and tokens-per-minute limit (token buckets of that capacity,
+        refilled continuously; tokens = prompt + max_tokens, as OpenAI counts them), answer 429
+        with ``Retry-After`` when exceeded, and send ``x-ratelimit-limit/remaining/reset-requests``
+        and ``-tokens`` headers on every reply.
     """
 
     latency: float = 0.0
@@ -73,6 +79,38 @@ class Faults:
     markers: bool = True
     structured: bool = True
     logprobs: bool = True
+    per_attempt: bool = False
+    rpm: float | None = None
+    tpm: float | None = None
+
+
+class _Limit:
+    """A server-side token bucket (capacity = the per-minute limit, refilled continuously)."""
+
+    def __init__(self, per_minute: float):
+        self.capacity = float(per_minute)
+        self.level = float(per_minute)
+        self.rate = float(per_minute) / 60.0
+        self.t = time.monotonic()
+
+    def refill(self, now: float) -> None:
+        self.level = min(self.capacity, self.level + (now - self.t) * self.rate)
+        self.t = now
+
+    def short_by(self, n: float) -> float:
+        """Seconds until ``n`` is available (0: available now)."""
+        return max(0.0, (min(n, self.capacity) - self.level) / self.rate)
+
+    def reset_s(self) -> float:
+        return (self.capacity - self.level) / self.rate
+
+
+def _fmt_reset(seconds: float) -> str:
+    """OpenAI's reset format: "20ms", "1.5s", "6m0s"."""
+    if seconds < 1:
+        return f"{max(0, int(seconds * 1000))}ms"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}m{rest:.0f}s" if minutes else f"{rest:.3g}s"
 
 
 class _Server(ThreadingHTTPServer):
@@ -93,13 +131,15 @@ class ServerStats:
     completion_tokens: int = 0
     service_s: float = 0.0  # summed time from a request's arrival to its reply's last byte sent
     served: int = 0
+    limited: int = 0        # 429s for exceeding rpm/tpm
 
     def as_dict(self) -> dict:
         return {"requests": self.requests, "paid": self.paid, "max_inflight": self.max_inflight,
                 "statuses": dict(self.statuses), "paid_by_key": dict(self.paid_by_key),
                 "duplicate_paid": sum(v - 1 for v in self.paid_by_key.values() if v > 1),
                 "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "service_ms_mean": round(1000 * self.service_s / self.served, 3) if self.served else None}
+                "service_ms_mean": round(1000 * self.service_s / self.served, 3) if self.served else None,
+                "limited": self.limited}
 
 
 def request_key(body: dict) -> str:
@@ -191,6 +231,7 @@ class FakeOpenAI:
         self.model = model
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._limits: dict[str, _Limit] = {}
         self._httpd = _Server((host, port), _make_handler(self))
         self._thread: threading.Thread | None = None
 
@@ -232,24 +273,65 @@ class FakeOpenAI:
             attempt = self.stats.attempts_by_key[key]
         return key, attempt
 
+    def _rate_limits(self, body: dict) -> tuple[dict[str, str], float | None]:
+        """(x-ratelimit-* headers, None if the call may go, else seconds until it could)."""
+        f = self.faults
+        wanted = {"requests": (f.rpm, 1.0)}
+        if f.tpm:
+            prompt = sum(_tokens(str(m.get("content", ""))) + 4 for m in body.get("messages", []))
+            wanted["tokens"] = (f.tpm, prompt + float(body.get("max_tokens") or body.get("max_completion_tokens") or 0))
+        headers: dict[str, str] = {}
+        wait = 0.0
+        with self._lock:
+            now = time.monotonic()
+            buckets = {}
+            for kind, (per_minute, need) in wanted.items():
+                if not per_minute:
+                    continue
+                b = self._limits.get(kind)
+                if b is None or b.capacity != float(per_minute):
+                    b = self._limits[kind] = _Limit(per_minute)
+                b.refill(now)
+                buckets[kind] = (b, need)
+                wait = max(wait, b.short_by(need))
+            if wait <= 0:
+                for b, need in buckets.values():
+                    b.level -= min(need, b.capacity)
+            else:
+                self.stats.limited += 1
+            for kind, (b, _) in buckets.items():
+                headers[f"x-ratelimit-limit-{kind}"] = f"{b.capacity:g}"
+                headers[f"x-ratelimit-remaining-{kind}"] = str(max(0, int(b.level)))
+                headers[f"x-ratelimit-reset-{kind}"] = _fmt_reset(b.reset_s())
+        return headers, (wait if wait > 0 else None)
+
     def answer(self, body: dict, key: str, attempt: int) -> tuple[int, dict[str, str], dict | None, str]:
         """(HTTP status, headers, JSON payload, transport action: '', 'reset' or 'stall')."""
         f = self.faults
         if f.status:
             return f.status, {}, {"error": {"message": f"fake error {f.status} for model {body.get('model')}",
                                             "type": "invalid_request_error", "code": str(f.status)}}, ""
-        early = attempt <= f.fault_attempts
-        if early and f.rate_limit and fj.h("429", key) < f.rate_limit:
+        limit_headers: dict[str, str] = {}
+        if f.rpm or f.tpm:
+            limit_headers, wait = self._rate_limits(body)
+            if wait is not None:
+                headers = {**limit_headers, "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
+                           "retry-after": str(max(1, math.ceil(wait)))}
+                return 429, headers, {"error": {"message": "Rate limit reached for requests/tokens per min",
+                                                "type": "requests", "code": "rate_limit_exceeded"}}, ""
+        early = attempt <= f.fault_attempts or f.per_attempt
+        salt = (attempt,) if f.per_attempt else ()
+        if early and f.rate_limit and fj.h("429", key, *salt) < f.rate_limit:
             headers = {"retry-after": f"{f.retry_after:g}"} if f.retry_after is not None else {}
             return 429, headers, {"error": {"message": "Rate limit reached", "type": "rate_limit_error"}}, ""
-        if early and f.server_error and fj.h("5xx", key) < f.server_error:
+        if early and f.server_error and fj.h("5xx", key, *salt) < f.server_error:
             code = (500, 502, 503)[int(fj.h("code", key, attempt) * 3)]
             return code, {}, {"error": {"message": "upstream failure", "type": "server_error"}}, ""
-        if early and f.reset and fj.h("reset", key) < f.reset:
+        if early and f.reset and fj.h("reset", key, *salt) < f.reset:
             return 0, {}, None, "reset"
-        if early and f.stall and fj.h("stall", key) < f.stall:
+        if early and f.stall and fj.h("stall", key, *salt) < f.stall:
             return 200, {}, None, "stall"
-        return 200, {}, self.completion(body, key), ""
+        return 200, limit_headers, self.completion(body, key), ""
 
     def completion(self, body: dict, key: str) -> dict:
         f = self.faults
@@ -370,10 +452,10 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     server._stop.wait(server.faults.stall_s)
                     self.close_connection = True
                     return
-                self._send(status, payload, headers)
-                with server._lock:
+                with server._lock:  # counted before the reply leaves, so a client reading stats sees it
                     server.stats.service_s += time.monotonic() - t_arrived
                     server.stats.served += 1
+                self._send(status, payload, headers)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
             finally:
@@ -392,16 +474,22 @@ def fetch_stats(base_url: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="fake OpenAI-compatible server for evalnb tests and demos")
+    parser = argparse.ArgumentParser(description="fake OpenAI-compatible server for evalnb tests and demos",
+                                     allow_abbrev=False)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--rate-limit", type=float, default=0.0)
     parser.add_argument("--retry-after", type=float, default=1.0)
+    parser.add_argument("--per-attempt", action="store_true", help="faults hit every attempt at their rate")
+    parser.add_argument("--rpm", type=float, help="enforce a requests-per-minute limit (x-ratelimit-* headers)")
+    parser.add_argument("--tpm", type=float, help="enforce a tokens-per-minute limit")
+    parser.add_argument("--no-logprobs", action="store_true", help="never send logprobs (like LiteLLM)")
     args = parser.parse_args(argv)
     # One handler thread per connection: a shorter GIL switch interval keeps threads that wake
     # from their latency wait from queueing 5 ms each behind busy ones (a standalone server only).
     sys.setswitchinterval(0.0005)
-    server = FakeOpenAI(Faults(latency=args.latency, rate_limit=args.rate_limit, retry_after=args.retry_after),
+    server = FakeOpenAI(Faults(latency=args.latency, rate_limit=args.rate_limit, retry_after=args.retry_after,
+                               per_attempt=args.per_attempt, rpm=args.rpm, tpm=args.tpm, logprobs=not args.no_logprobs),
                         port=args.port)
     print(server.base_url, flush=True)
     try:

@@ -28,13 +28,14 @@ from .sampling import stratified_sample
 _CONFIG_FIELDS = {f.name for f in dataclasses.fields(JudgeConfig)}
 JUDGE_SETTINGS: dict[str, Any] = {
     "model": None, "base_url": None, "api_key": None, "config": None, "concurrency": None, "timeout": None,
-    "max_attempts": None, "retry_after_cap": None, "temperature": None, "top_p": None, "max_tokens": None,
+    "max_attempts": None, "retry_after_cap": None, "rate_limit_budget": None, "temperature": None, "top_p": None, "max_tokens": None,
     "seed": None, "logprobs": None, "top_logprobs": None, "structured": None, "cache_dir": None, "progress": None,
     "prices": None,
     "sample": None, "strata": None, "sample_seed": 0, "replicate": 0,
 }
 # Settings that do not change the numbers (they stay out of signatures; the API key never goes in).
-_NOT_SIGNED = {"api_key", "config", "concurrency", "timeout", "max_attempts", "retry_after_cap", "cache_dir", "progress",
+_NOT_SIGNED = {"api_key", "config", "concurrency", "timeout", "max_attempts", "retry_after_cap", "rate_limit_budget",
+               "cache_dir", "progress",
                "prices",
                *(_CONFIG_FIELDS & set(JUDGE_SETTINGS))}
 
@@ -53,6 +54,7 @@ class JudgeMetric(Metric):
         super().__init__(**settings)
         self.details: pd.DataFrame | None = None
         self.last_stats = None
+        self.unusable_rate: float = float("nan")
         if not self.status_column:
             self.status_column = f"{self.columns[0]}_status"
 
@@ -156,6 +158,9 @@ class JudgeMetric(Metric):
         self.details = pd.DataFrame(detail_rows)
         judged = status[status.isin(["ok"]) | status.str.startswith(("api_error", "parse", "trunc", "refus", "empty"))]
         bad = judged[judged != "ok"]
+        # Reported beside every aggregate (CLI line, gates): unusable replies are excluded from the
+        # mean, so their share says how far the mean can be trusted (issue 13.9).
+        self.unusable_rate = len(bad) / len(judged) if len(judged) else float("nan")
         if len(judged) and len(bad) == len(judged):
             first = self.details[self.details.status != "ok"].iloc[0]
             raise JudgeError(f"not computable: none of {len(judged)} judge calls gave a usable reply; first status "

@@ -28,6 +28,7 @@ import threading
 import json
 import os
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,8 +69,11 @@ class JudgeConfig:
     base_url : any OpenAI-compatible endpoint (default ``$OPENAI_BASE_URL``, then OpenAI).
     api_key : default ``$OPENAI_API_KEY``; for a local ``base_url`` without a key, "EMPTY".
     concurrency : most calls in flight; timeout : seconds per attempt (enforced as a deadline).
-    max_attempts : attempts per call; retry_after_cap : longest Retry-After we wait (s); a longer
-        one ends the call as ``api_error:rate_limited`` with the hint kept.
+    max_attempts : attempts per call for errors other than rate limits; retry_after_cap : longest
+        Retry-After we wait (s); a longer one ends the call as ``api_error:rate_limited`` with the
+        hint kept. rate_limit_budget : seconds one call may keep retrying rate limits (429s do not
+        count against ``max_attempts``: calls are paced to the endpoint's ``x-ratelimit-*`` headers
+        by a token bucket shared by every call to that endpoint, and retried until this budget).
     temperature, top_p, max_tokens, seed : sampling settings sent to the endpoint.
     logprobs, top_logprobs : ask for token logprobs (G-Eval expected scores).
     structured : send the JSON schema as ``response_format`` (False: schema in the prompt and
@@ -85,6 +89,7 @@ class JudgeConfig:
     timeout: float = 60.0
     max_attempts: int = 6
     retry_after_cap: float = 60.0
+    rate_limit_budget: float = 900.0
     backoff: float = 0.5
     backoff_max: float = 8.0
     temperature: float = 0.0
@@ -134,19 +139,14 @@ class JudgeConfig:
         return PRICES.get(self.model or "")
 
     def key_secret(self) -> bytes:
-        """A random secret kept in the cache folder: nonces are HMACs under it, so they are
-        unpredictable to the evaluated model yet stable across a resume (a fresh random nonce per
-        run would make every resumed run a cache miss)."""
-        path = Path(self.cache_dir or DEFAULT_CACHE_DIR) / "nonce.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                os.write(fd, os.urandom(32).hex().encode())
-                os.close(fd)
-            except FileExistsError:
-                pass
-        return path.read_bytes().strip()
+        """The secret nonces are HMACs under: derived from the user's evalnb secret, kept outside
+        any project (see :func:`.journal.user_secret`), so nonces are unpredictable to the evaluated
+        model and to whoever ships a cache folder, yet stable across a resume."""
+        import hmac
+
+        from .journal import user_secret
+
+        return hmac.new(user_secret(), b"evalnb judge nonce v2", hashlib.sha256).hexdigest().encode()
 
 
 def _fmt(value: Any) -> str:
@@ -317,6 +317,135 @@ def _retry_after(headers: Any) -> float | None:
             return None
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+
+def _duration(text: Any) -> float | None:
+    """Seconds from an ``x-ratelimit-reset-*`` value: "1s", "6m0s", "20ms", "1h2m3.5s" or a number."""
+    if text is None:
+        return None
+    text = str(text).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    parts = _DURATION.findall(text)
+    if not parts or "".join(a + b for a, b in parts) != text.replace(" ", ""):
+        return None
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(a) * scale[b] for a, b in parts)
+
+
+class _Bucket:
+    """A token bucket learned from the endpoint: capacity = the per-minute limit, refilled
+    continuously at limit/60 per second; None capacity = no limit seen yet."""
+
+    def __init__(self) -> None:
+        self.capacity: float | None = None
+        self.level = 0.0
+        self.rate = 0.0
+        self.t = time.monotonic()
+
+    def _refill(self, now: float) -> None:
+        if self.capacity is not None:
+            self.level = min(self.capacity, self.level + (now - self.t) * self.rate)
+        self.t = now
+
+    def wait(self, n: float, now: float) -> float:
+        if self.capacity is None:
+            return 0.0
+        self._refill(now)
+        n = min(n, self.capacity)
+        return 0.0 if self.level >= n else (n - self.level) / self.rate
+
+    def take(self, n: float) -> None:
+        if self.capacity is not None:
+            self.level -= min(n, self.capacity)
+
+    def observe(self, limit: Any, remaining: Any, now: float, others: int = 0) -> None:
+        """Sync to a reply's headers; ``others`` = calls sent since that one (not in its count)."""
+        try:
+            limit_f, remaining_f = float(limit), float(remaining)
+        except (TypeError, ValueError):
+            return
+        if limit_f <= 0:
+            return
+        self._refill(now)
+        if self.capacity is None:
+            self.level = remaining_f - others
+        self.capacity, self.rate = limit_f, limit_f / 60.0
+        self.level = min(self.level, remaining_f - others)  # the server's count wins where it is lower
+
+
+class _RateGate:
+    """Paces every call to one endpoint to its advertised limits (``x-ratelimit-limit/remaining-
+    requests`` and ``-tokens``), and holds all calls while a real limit is exhausted (a 429 that
+    says remaining 0, until ``Retry-After`` / ``x-ratelimit-reset-*``). Shared across engines and
+    event loops in this process (state under a thread lock; waiting is ``asyncio.sleep``)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests, self.tokens = _Bucket(), _Bucket()
+        self.paused_until = 0.0
+        self.outstanding = 0   # sent, reply not yet seen
+
+    async def acquire(self, tokens: float) -> float:
+        waited = 0.0
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                wait = max(self.paused_until - now, self.requests.wait(1, now), self.tokens.wait(tokens, now))
+                if wait <= 0:
+                    self.requests.take(1)
+                    self.tokens.take(tokens)
+                    self.outstanding += 1
+                    return waited
+            step = min(wait, 1.0)
+            waited += step
+            await asyncio.sleep(step)
+
+    def observe(self, headers: Any) -> None:
+        """One reply came back (call exactly once per acquire); sync to its headers if any."""
+        with self.lock:
+            self.outstanding = max(0, self.outstanding - 1)
+            if headers is None:
+                return
+            get, now, others = headers.get, time.monotonic(), self.outstanding
+            self.requests.observe(get("x-ratelimit-limit-requests"), get("x-ratelimit-remaining-requests"), now, others)
+            self.tokens.observe(get("x-ratelimit-limit-tokens"), get("x-ratelimit-remaining-tokens"), now, others)
+
+    def exhausted(self, headers: Any, retry_after: float | None) -> float | None:
+        """On a 429: seconds to hold every call when the headers say a limit is used up, else None."""
+        if headers is None:
+            return None
+        waits = []
+        for kind in ("requests", "tokens"):
+            remaining = headers.get(f"x-ratelimit-remaining-{kind}")
+            try:
+                if remaining is not None and float(remaining) < 1:
+                    reset = _duration(headers.get(f"x-ratelimit-reset-{kind}"))
+                    waits.append(retry_after if retry_after is not None else (reset or 1.0))
+            except ValueError:
+                continue
+        if not waits:
+            return None
+        hold = max(waits)
+        with self.lock:
+            self.paused_until = max(self.paused_until, time.monotonic() + hold)
+            for bucket in (self.requests, self.tokens):
+                bucket.level = min(bucket.level, 0.0)
+        return hold
+
+
+_GATES: dict[str, _RateGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _gate_for(base_url: str, model: str) -> _RateGate:
+    with _GATES_LOCK:
+        return _GATES.setdefault(f"{base_url}|{model}", _RateGate())
+
+
 _STATUS_KIND = {400: "bad_request", 401: "auth", 403: "auth", 404: "not_found", 422: "unprocessable"}
 
 
@@ -414,13 +543,14 @@ class JudgeEngine:
             finally:
                 bar.close()
                 await client.close()
+                self.journal.sync()
         results = [done[k] for k in keys]
-        fresh = [done[k] for k, _ in todo]
+        fresh = [done[k] for k, _ in todo if not done[k].cached]  # cached: another process paid for it
         statuses: dict[str, int] = {}
         for res in results:
             statuses[res.status] = statuses.get(res.status, 0) + 1
         self.last_stats = RunStats(
-            requests=len(requests), unique=len(unique), cache_hits=len(unique) - len(todo), calls=len(todo),
+            requests=len(requests), unique=len(unique), cache_hits=len(unique) - len(fresh), calls=len(fresh),
             attempts=sum(r.attempts for r in fresh), statuses=statuses, wall_s=time.monotonic() - t0,
             peak_inflight=limiter.peak, limit_trace=tuple(limiter.trace),
             prompt_tokens=sum(r.prompt_tokens for r in fresh), completion_tokens=sum(r.completion_tokens for r in fresh),
@@ -436,6 +566,9 @@ class JudgeEngine:
     # -- internals -------------------------------------------------------------------------
     def _client(self) -> Any:
         openai = self._openai = require("openai", "LLM-judge metrics")
+        import httpx
+
+        self._httpx = httpx
         cfg = self.config
         key = cfg.api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
@@ -465,15 +598,32 @@ class JudgeEngine:
         return params
 
     async def _call(self, client: Any, limiter: _Limiter, key: str, req: JudgeRequest) -> JudgeResult:
+        # Claim the key across processes sharing this cache (issue 13.12): whoever holds the claim
+        # calls; the others wait, then find the reply in the journal and pay nothing.
+        async with _claim(self.journal.path.parent / "claims", key):
+            self.journal.refresh()
+            rec = self.journal.get(key)
+            if rec is not None:
+                return self._result(rec, req, cached=True)
+            return await self._call_claimed(client, limiter, key, req)
+
+    async def _call_claimed(self, client: Any, limiter: _Limiter, key: str, req: JudgeRequest) -> JudgeResult:
         openai = self._openai
         cfg = self.config
         body = json.dumps(self._params(req), ensure_ascii=False).encode("utf-8", "surrogatepass")
+        cost = len(body) / 4 + cfg.max_tokens  # what an endpoint counts against a tokens-per-minute limit
+        gate = _gate_for(cfg.base_url, cfg.model)
         rng: random.Random | None = None
-        attempts, waited, t_start = 0, 0.0, time.monotonic()
+        attempts, limited, waited, t_start = 0, 0, 0.0, time.monotonic()
         while True:
             attempts += 1
-            kind, detail, retry_after = "", "", None
-            await limiter.acquire()
+            kind, detail, retry_after, headers = "", "", None, None
+            await limiter.acquire()   # a slot first, so only calls about to be sent take pacing tokens
+            try:
+                waited += await gate.acquire(cost)
+            except BaseException:
+                limiter.release("cancelled")
+                raise
             t_attempt = time.monotonic()
             outcome = "error"
             try:
@@ -484,11 +634,14 @@ class JudgeEngine:
                     # the main client-side cost at high concurrency. The body goes as JSON bytes
                     # encoded once (a retry resends them); the reply is read as raw JSON, lenient
                     # to servers whose optional fields differ (vLLM, Ollama, llama.cpp).
-                    text = await client.post("/chat/completions", content=body, cast_to=str)
-                    resp = _loads(text)
+                    # cast_to=httpx.Response: the raw reply, for its x-ratelimit-* headers.
+                    raw = await client.post("/chat/completions", content=body, cast_to=self._httpx.Response)
+                    headers = raw.headers
+                    resp = _loads((await raw.aread()).decode("utf-8", "surrogateescape"))
                 outcome = "ok"
             except openai.RateLimitError as exc:
-                kind, detail, retry_after = "rate_limited", str(exc), _retry_after(exc.response.headers)
+                headers = exc.response.headers
+                kind, detail, retry_after = "rate_limited", str(exc), _retry_after(headers)
             except openai.APIStatusError as exc:
                 code = exc.status_code
                 kind = "server_error" if code >= 500 or code in (408, 409) else _STATUS_KIND.get(code, "client_error")
@@ -500,6 +653,7 @@ class JudgeEngine:
             except (openai.APIResponseValidationError, ValueError) as exc:
                 kind, detail = "bad_response", f"the endpoint's reply is not chat-completion JSON: {exc}"
             finally:
+                gate.observe(headers)
                 limiter.release(outcome if outcome == "ok" else kind)
             if outcome == "ok":
                 return self._finish(key, req, resp, attempts, waited, t_attempt)
@@ -512,12 +666,25 @@ class JudgeEngine:
                 return self._fail(key, kind, f"{detail} ({where}); Retry-After {retry_after:g} s exceeds "
                                   f"retry_after_cap={cfg.retry_after_cap:g} s: run again later (cached replies are kept)",
                                   attempts, waited, t_start)
-            if attempts >= cfg.max_attempts:
-                return self._fail(key, kind, f"{detail} ({where}); gave up after {attempts} attempts", attempts, waited, t_start)
             rng = rng or random.Random(key)
-            delay = min(cfg.backoff_max, cfg.backoff * 2 ** (attempts - 1)) * (0.5 + rng.random() / 2)
-            if kind == "rate_limited" and retry_after is not None:
-                delay = max(retry_after, 0.0) + rng.random() * 0.05
+            if kind == "rate_limited":
+                # Rate limits are retried until a time budget, not a count: a busy endpoint answers
+                # 429 to any attempt. A 429 that says the limit is used up holds every call.
+                limited += 1
+                elapsed = time.monotonic() - t_start
+                hold = gate.exhausted(headers, retry_after)
+                delay = hold if hold is not None else (max(retry_after, 0.0) if retry_after is not None else
+                                                       min(cfg.backoff_max, cfg.backoff * 2 ** (limited - 1)))
+                delay += rng.random() * 0.05
+                if elapsed + delay > cfg.rate_limit_budget:
+                    return self._fail(key, kind, f"{detail} ({where}); still rate-limited after {elapsed:.0f} s and "
+                                      f"{limited} tries (rate_limit_budget={cfg.rate_limit_budget:g} s)",
+                                      attempts, waited, t_start)
+            else:
+                if attempts - limited >= cfg.max_attempts:   # 429s are not counted here
+                    return self._fail(key, kind, f"{detail} ({where}); gave up after {attempts} attempts", attempts,
+                                      waited, t_start)
+                delay = min(cfg.backoff_max, cfg.backoff * 2 ** (attempts - 1)) * (0.5 + rng.random() / 2)
             waited += delay
             await asyncio.sleep(delay)
 
@@ -601,6 +768,38 @@ def _http_client(openai: Any) -> Any:
         return openai.DefaultAioHttpClient()
     except (RuntimeError, ImportError, AttributeError):
         return None
+
+
+@contextlib.asynccontextmanager
+async def _claim(folder: Path, key: str):
+    """An exclusive, cross-process claim on one request key: ``flock`` on ``claims/<key>.lock``,
+    polled without blocking the event loop; the file is removed on release (a waiter that locked
+    a removed file notices the changed inode and tries again)."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{key}.lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            await asyncio.sleep(0.05)
+            continue
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)
 
 
 _JOURNALS: dict[str, tuple[tuple[int, int], Journal]] = {}

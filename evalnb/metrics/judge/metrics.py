@@ -36,7 +36,7 @@ class RubricMetric(JudgeMetric):
         self._rubric = self._load(settings)
         lo, hi = self._rubric.scale
         col = f"llm_{self._rubric.name}"
-        self.outputs = (Output(col, MEAN, True, float(lo), float(hi)), Output(f"{col}_expected", MEAN, True, float(lo), float(hi)))
+        self.outputs = (Output(col, MEAN, True, float(lo), float(hi)), Output(f"{col}_expected", MEAN, True, float(lo), float(hi), optional=True))
         super().__init__(**settings)
 
     def _load(self, settings: dict) -> Rubric:
@@ -69,7 +69,7 @@ class RubricMetric(JudgeMetric):
 def _rubric_metric(criterion: str, description: str) -> type[RubricMetric]:
     cls = type(f"Judge{criterion.title()}", (RubricMetric,), {
         "name": f"judge_{criterion}", "rubric_name": criterion, "description": description,
-        "outputs": (Output(f"llm_{criterion}", MEAN, True, 1.0, 5.0), Output(f"llm_{criterion}_expected", MEAN, True, 1.0, 5.0)),
+        "outputs": (Output(f"llm_{criterion}", MEAN, True, 1.0, 5.0), Output(f"llm_{criterion}_expected", MEAN, True, 1.0, 5.0, optional=True)),
     })
     return register(cls)
 
@@ -88,7 +88,7 @@ class JudgeRubric(RubricMetric):
 
     name = "judge_rubric"
     description = "LLM judge with a user rubric (rubric=Rubric, name or YAML path)"
-    outputs = (Output("llm_rubric", MEAN), Output("llm_rubric_expected", MEAN))
+    outputs = (Output("llm_rubric", MEAN), Output("llm_rubric_expected", MEAN, optional=True))
     defaults = {**RubricMetric.defaults, "rubric": None}
 
     def _load(self, settings: dict) -> Rubric:

@@ -86,20 +86,31 @@ def _json_schema_text(schema: type[BaseModel]) -> str:
 
 
 def _extract_json(text: str) -> str | None:
-    """The first top-level JSON object in free text (a fenced block or the first ``{``), found with
-    a real JSON decoder so strings containing ``, }`` or ``, ]`` stay intact (DeepEval #2770)."""
-    fenced = re.search(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.S)
-    if fenced:
-        return fenced.group(1)
+    """The judge's own final answer in free text: the LAST top-level JSON object (or the last
+    fenced block), found with a real JSON decoder so strings containing ``, }`` or ``, ]`` stay
+    intact (DeepEval #2770). Never the first: a judge that quotes the evaluated output before its
+    verdict would otherwise hand the verdict to the candidate (issue 13.9)."""
     decoder = json.JSONDecoder()
-    for match in re.finditer(r"\{", text):
+    last, pos = None, 0
+    while True:
+        start = text.find("{", pos)
+        if start < 0:
+            break
         try:
-            obj, end = decoder.raw_decode(text, match.start())
+            obj, end = decoder.raw_decode(text, start)
         except ValueError:
+            pos = start + 1
             continue
         if isinstance(obj, dict):
-            return text[match.start():end]
-    return None
+            last = (start, end)
+        pos = end
+    if last is None:
+        return None
+    # The verdict must END the reply (a fence or a full stop may follow): an object followed by
+    # more prose is something the judge quoted, not its answer.
+    if not re.fullmatch(r"\s*(```)?\s*\.?\s*", text[last[1]:]):
+        return None
+    return text[last[0]:last[1]]
 
 
 def parse_reply(schema: type[BaseModel] | None, content: str | None, *, refusal: str | None = None,

@@ -276,11 +276,13 @@ def check_json_depth(text: str, *, source: str = "<config>", max_depth: int = MA
     import numpy as np
 
     bare = _JSON_STRING.sub(lambda m: '""'.ljust(len(m.group(0))), text)  # same length: offsets stay true
-    codes = np.frombuffer(bare.encode("utf-32-le"), dtype=np.uint32)
-    steps = np.isin(codes, (91, 123)).astype(np.int32) - np.isin(codes, (93, 125)).astype(np.int32)
+    # UTF-8 bytes: brackets are ASCII, and no byte of a multi-byte character equals an ASCII one
+    raw = bare.encode("utf-8")
+    codes = np.frombuffer(raw, dtype=np.uint8)
+    steps = ((codes == 91) | (codes == 123)).astype(np.int32) - ((codes == 93) | (codes == 125))
     depth = np.cumsum(steps)
     if len(depth) and depth.max() > max_depth:
-        at = int(np.argmax(depth > max_depth))
+        at = len(raw[:int(np.argmax(depth > max_depth))].decode("utf-8", "ignore"))
         raise ConfigError(f"{source}: JSON nested deeper than {max_depth} levels (at character {at}); a config "
                           "needs far fewer (pass max_depth= to raise the limit)")
 

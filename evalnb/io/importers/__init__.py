@@ -6,7 +6,8 @@ Supported (``format=`` name, or detected from the file):
 - ``lm_eval``: lm-evaluation-harness per-sample JSONL (``--log_samples``);
 - ``openai_evals``: OpenAI Evals recorder JSONL (spec line, events, final report);
 - ``promptfoo``: promptfoo ``--output results.json`` (results versions 2-3);
-- ``otel``: OpenTelemetry spans as OTLP JSON with ``gen_ai.*`` attributes.
+- ``otel``: OpenTelemetry LLM spans as OTLP JSON (or the Python SDK's console JSON) with GenAI
+  semantic-convention, OpenLLMetry or OpenInference attributes.
 
 Each importer returns plain records for the usual validation plus an :class:`ImportNote` saying
 what was read, from which version, how many samples and what was dropped. Runs that did not
@@ -44,6 +45,7 @@ class ImportNote:
     samples: int
     dropped: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    summary_only: bool = False  # a summary the tool writes beside its per-sample file (no rows by design)
 
     def text(self) -> str:
         drop = f"; dropped: {', '.join(self.dropped)}" if self.dropped else ""
@@ -86,6 +88,9 @@ def sniff(path: Path) -> str | None:
             return "otel"
         if '"evalId"' in head or ('"results"' in head and '"promptIdx"' in head) or '"promptfoo' in head:
             return "promptfoo"
+        if (path.name.startswith("results_") and '"results"' in head
+                and any(mark in head for mark in (',none"', '"lm_eval_version"', '"group_subtasks"', '"n-samples"'))):
+            return "lm_eval"  # lm-eval's summary beside the samples files
         if '"eval"' in head and '"status"' in head and ('"samples"' in head or '"plan"' in head or '"version"' in head):
             return "inspect"
         return None
@@ -98,6 +103,8 @@ def sniff(path: Path) -> str | None:
         return None
     if "resourceSpans" in record:
         return "otel"
+    if isinstance(record.get("context"), dict) and "trace_id" in record["context"] and "attributes" in record:
+        return "otel"  # the OpenTelemetry Python SDK's ConsoleSpanExporter JSON, one span per line
     if "spec" in record and isinstance(record["spec"], dict) and "eval_name" in record["spec"]:
         return "openai_evals"
     if {"run_id", "event_id", "sample_id", "type"} <= set(record):

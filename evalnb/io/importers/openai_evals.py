@@ -1,8 +1,10 @@
 """OpenAI Evals recorder logs (JSONL): a ``spec`` line, event lines, and a ``final_report`` line.
 
 Mapping: spec.completion_fns[0] -> model, spec.run_id -> run_id, spec.eval_name -> task,
-sample_id -> item_id, the ``sampling`` event's prompt -> input and first sampled text -> output,
-the ``match`` event's expected -> reference(s) and correct -> ``evals_correct`` (1/0), numeric
+sample_id -> item_id, the ``sampling`` event's prompt -> input and first sampled text -> output
+(without a sampling event, as with the ``dummy`` completion fn, the ``match`` event's ``sampled``
+is the output), the ``match`` event's expected -> reference(s), correct -> ``evals_correct``
+(1/0) and picked -> ``evals_picked``, numeric
 fields of ``metrics`` events -> ``evals_<name>``, the first event's created_at -> timestamp.
 Without a final report the run did not finish (refused unless allow_incomplete=True).
 """
@@ -59,7 +61,8 @@ def read(path: Path, *, allow_incomplete: bool = False) -> Imported:
         rec: dict[str, Any] = {"model": model, "run_id": spec.get("run_id") or model, "item_id": sample_id,
                                "task": spec.get("eval_name"), "source_line": first_line[sample_id],
                                "timestamp": str(evs[0].get("created_at")) if evs[0].get("created_at") else None}
-        for ev in evs:
+        match_output = None
+        for ev in sorted(evs, key=lambda e: e.get("event_id") if isinstance(e.get("event_id"), int) else 0):
             data = ev.get("data") or {}
             kind = ev["type"]
             if kind == "sampling":
@@ -72,6 +75,10 @@ def read(path: Path, *, allow_incomplete: bool = False) -> Imported:
                 if usage.get("completion_tokens") is not None:
                     rec["completion_tokens"] = usage["completion_tokens"]
             elif kind == "match":
+                sampled = data.get("sampled")
+                match_output = text_of(sampled[0] if isinstance(sampled, list) and sampled else sampled)
+                if isinstance(data.get("picked"), str):
+                    rec["evals_picked"] = data["picked"]
                 expected = data.get("expected")
                 if isinstance(expected, list):
                     rec["references"] = [str(e) for e in expected]
@@ -88,6 +95,8 @@ def read(path: Path, *, allow_incomplete: bool = False) -> Imported:
                         rec[f"evals_{key}"] = num
             else:
                 dropped[f"{kind} events"] += 1
+        if rec.get("output") is None and match_output is not None:
+            rec["output"] = match_output
         records.append({k: v for k, v in rec.items() if v is not None})
     status = "complete" if final is not None else "incomplete (no final_report)"
     note = ImportNote(str(path), "openai_evals", "recorder JSONL", status, len(records),

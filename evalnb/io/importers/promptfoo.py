@@ -1,11 +1,16 @@
 """promptfoo results (``promptfoo eval --output results.json``), results versions 2 and 3.
 
 Mapping: one row per (provider, prompt, test): provider label/id -> model and run_id (plus the
-prompt label when several prompts ran), testIdx -> item_id, prompt.raw -> input, response.output
--> output, vars.expected/reference -> reference, success -> ``promptfoo_pass``, score ->
-``promptfoo_score``, namedScores -> ``promptfoo_<name>``, latencyMs -> latency_ms, cost ->
-cost_usd, response.tokenUsage -> tokens, the results timestamp -> timestamp. Other vars, grading
-reasons and the config are dropped. Rows with an error are left out unless allow_incomplete=True.
+prompt label when several distinct prompts ran: ``promptIdx`` alone differs per provider, so
+prompts are told apart by ``promptId``), the test's index in the config -> item_id and the
+repeat -> sample_id (``--repeat N`` numbers repeats as consecutive ``testIdx``), prompt.raw ->
+input, response.output -> output, vars.expected/reference -> reference, vars.category ->
+category, success -> ``promptfoo_pass``, score -> ``promptfoo_score``, namedScores ->
+``promptfoo_<name>``, latencyMs -> latency_ms, cost -> cost_usd, response.tokenUsage -> tokens,
+the results timestamp -> timestamp, the grading reason of a failed assertion ->
+``promptfoo_reason``. Rows whose provider call failed (``failureReason`` 2) are not results: they
+are left out and counted in the note. A failed assertion (``failureReason`` 1, where promptfoo
+also fills ``error`` with the grading reason) is a result with ``promptfoo_pass`` 0.
 """
 from __future__ import annotations
 
@@ -25,6 +30,23 @@ def _slug(name: str) -> str:
     return re.sub(r"[^0-9a-zA-Z_]+", "_", name).strip("_").lower() or "score"
 
 
+def _prompt_key(r: dict[str, Any]) -> Any:
+    prompt = r.get("prompt") if isinstance(r.get("prompt"), dict) else {}
+    return r.get("promptId") or prompt.get("label") or prompt.get("id") or r.get("promptIdx")
+
+
+def _repeats_line_up(rows: list[Any], repeat: int) -> bool:
+    """Repeats of one test share its vars: check that ``testIdx // repeat`` groups agree."""
+    seen: dict[int, str] = {}
+    for r in rows:
+        if not isinstance(r, dict) or not isinstance(r.get("testIdx"), int):
+            return False
+        key = json.dumps(r.get("vars") or (r.get("testCase") or {}).get("vars"), sort_keys=True, default=str)
+        if seen.setdefault(r["testIdx"] // repeat, key) != key:
+            return False
+    return True
+
+
 def read(path: Path, *, allow_incomplete: bool = False) -> Imported:
     data = load_json(path, "promptfoo results")
     if not isinstance(data, dict):
@@ -37,32 +59,42 @@ def read(path: Path, *, allow_incomplete: bool = False) -> Imported:
                         f"versions {', '.join(map(str, VERSIONS))} (promptfoo eval --output results.json)")
     if not isinstance(rows, list):
         raise DataError(f"{path}: promptfoo results without a 'results' list")
-    prompts = {r.get("promptIdx") for r in rows if isinstance(r, dict)}
+    prompt_keys = {_prompt_key(r) for r in rows if isinstance(r, dict)}
+    repeat = (data.get("runtimeOptions") or {}).get("repeat") or (data.get("config") or {}).get("repeat") or 1
+    repeat = repeat if isinstance(repeat, int) and repeat > 1 else 1
+    if repeat > 1 and not _repeats_line_up(rows, repeat):
+        repeat = 1  # testIdx does not follow the repeat layout: keep each row its own item
     dropped: Counter[str] = Counter()
     records = []
-    errors = 0
+    errors: Counter[str] = Counter()
     for index, r in enumerate(rows, start=1):
         if not isinstance(r, dict):
             dropped["non-object rows"] += 1
             continue
-        if r.get("error") and not allow_incomplete:
-            errors += 1
+        reason = r.get("failureReason")
+        if reason == 2 or (r.get("error") and reason is None and not r.get("gradingResult")):
+            errors[str(r.get("error"))[:80]] += 1
             continue
         provider = r.get("provider") or {}
-        model = provider.get("label") or provider.get("id") if isinstance(provider, dict) else str(provider)
+        model = (provider.get("label") or provider.get("id")) if isinstance(provider, dict) else str(provider)
         prompt = r.get("prompt") or {}
-        run_id = model if len(prompts) <= 1 else f"{model}|{prompt.get('label') or r.get('promptIdx')}"
+        label = prompt.get("label") or prompt.get("id") or r.get("promptId") or r.get("promptIdx")
+        run_id = model if len(prompt_keys) <= 1 else f"{model}|{label}"
         response = r.get("response") or {}
         output = response.get("output")
         usage = response.get("tokenUsage") or {}
         variables = r.get("vars") or (r.get("testCase") or {}).get("vars") or {}
+        test_idx = r.get("testIdx", index - 1)
         rec: dict[str, Any] = {
-            "model": model, "run_id": run_id, "item_id": str(r.get("testIdx", index - 1)),
+            "model": model, "run_id": run_id,
+            "item_id": str(test_idx // repeat if isinstance(test_idx, int) else test_idx),
             "input": prompt.get("raw") if isinstance(prompt, dict) else None,
             "output": output if isinstance(output, str) or output is None else json.dumps(output, sort_keys=True),
             "timestamp": body.get("timestamp"), "source_line": index,
             "promptfoo_pass": number(r.get("success")), "promptfoo_score": number(r.get("score")),
         }
+        if repeat > 1 and isinstance(test_idx, int):
+            rec["sample_id"] = test_idx % repeat
         for key in ("expected", "reference"):
             if isinstance(variables.get(key), str):
                 rec["reference"] = variables[key]
@@ -83,14 +115,24 @@ def read(path: Path, *, allow_incomplete: bool = False) -> Imported:
             num = number(value)
             if num is not None:
                 rec[f"promptfoo_{_slug(name)}"] = num
-        if r.get("gradingResult"):
-            dropped["grading reasons"] += 1
-        if r.get("error"):
-            rec["promptfoo_error"] = str(r["error"])[:500]
+        grading = r.get("gradingResult") or {}
+        if not r.get("success"):
+            why = r.get("error") or (grading.get("reason") if isinstance(grading, dict) else None)
+            if isinstance(why, str):
+                rec["promptfoo_reason"] = why[:500]
+        if grading:
+            dropped["grading details"] += 1
         records.append({k: v for k, v in rec.items() if v is not None})
     if "config" in data:
         dropped["config"] += 1
-    notes = (f"{errors} rows with an error left out (allow_incomplete=True keeps them)",) if errors else ()
-    note = ImportNote(str(path), "promptfoo", f"v{version}", "complete", len(records),
+    notes: tuple[str, ...] = ()
+    if errors:
+        shown = "; ".join(f"{n}x {why}" for why, n in errors.most_common(3))
+        notes = (f"{sum(errors.values())} rows whose provider call failed left out ({shown}); "
+                 f"{len(records)} of {len(rows)} rows loaded",)
+    if repeat > 1:
+        notes += (f"--repeat {repeat}: repeats are samples (sample_id) of one item",)
+    tool = (data.get("metadata") or {}).get("promptfooVersion")
+    note = ImportNote(str(path), "promptfoo", f"v{version}" + (f", promptfoo {tool}" if tool else ""), "complete", len(records),
                       tuple(f"{k} ({n})" for k, n in sorted(dropped.items())), notes)
     return Imported(records, note)

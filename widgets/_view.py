@@ -378,7 +378,9 @@ class LiveChart:
             import altair as alt
 
             alt.JupyterChart.enable_offline()      # vega-embed from vl-convert's bundle, never a CDN
-            self.jchart = alt.JupyterChart(alt.Chart(pd.DataFrame({"x": []})).mark_point())
+            # SVG marks (not a canvas): crisp, and each bar is an element a test can click
+            self.jchart = alt.JupyterChart(alt.Chart(pd.DataFrame({"x": []})).mark_point(),
+                                           embed_options={"renderer": "svg", "actions": False})
             self.jchart.observe(self._on_selections, "_vl_selections")
             self.widget = W.Box([self.jchart])
         else:
@@ -413,3 +415,105 @@ class LiveChart:
             if isinstance(value, dict) and "vlPoint" in value:
                 value = value.get("vlPoint", {}).get("or", [])
             callback(value)
+
+
+_SORT_RENDER = "function (data, type, row, meta) { return type === 'sort' || type === 'type' ? data[1] : data[0]; }"
+
+
+def itable_args(df: pd.DataFrame, metric: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """DataTables arguments for itables' ``ITable``: every cell escaped, numbers shown formatted by
+    kind and right-aligned but sorted on their raw values (``[shown, raw]`` pairs)."""
+    import json
+    import math
+
+    from evalnb._display import escape as esc
+
+    shown = display_frame(df, metric=metric)
+    nums = numeric_columns(df, shown)
+    raw_cols = {c: (c[: -len(" [95% CI]")] if c.endswith(" [95% CI]") else c) for c in shown.columns}
+    rows = []
+    for i in range(len(shown)):
+        row = []
+        for c in shown.columns:
+            text = esc(shown[c].iloc[i], 300)
+            if c in nums:
+                raw = df[raw_cols[c]].iloc[i]
+                try:
+                    raw = float(raw)
+                    raw = None if math.isnan(raw) else raw
+                except (TypeError, ValueError):
+                    raw = None
+                row.append([text, raw])
+            else:
+                row.append(text)
+        rows.append(row)
+    targets = [list(shown.columns).index(c) for c in nums]
+    header = "".join(f"<th>{esc(c)}</th>" for c in shown.columns)
+    args: dict[str, Any] = {
+        "table_html": f"<table><thead><tr>{header}</tr></thead></table>",
+        "data_json": json.dumps(rows),
+        "columnDefs": [{"targets": targets, "render": _SORT_RENDER, "className": "dt-right"}] if targets else [],
+        "keys_to_be_evaluated": [["columnDefs", 0, "render"]] if targets else [],
+        "order": [], "select": {"style": "single"}, "paging": len(df) > 15, "pageLength": 15,
+        "layout": {"topStart": None, "topEnd": "search", "bottomStart": "info" if len(df) > 15 else None,
+                   "bottomEnd": "paging" if len(df) > 15 else None},
+        "text_in_header_can_be_selected": True,
+    }
+    return shown, args
+
+
+class TableSlot:
+    """A table: itables' ``ITable`` anywidget in a live kernel (sortable, searchable, paged; a row
+    click calls ``on_row(row)`` with the raw row), an escaped HTML table otherwise (static path).
+
+    ``value`` is the HTML of the static path in both modes (what tests and exports read)."""
+
+    def __init__(self, css_class: str, interactive: bool | None = None, on_row: Any = None):
+        self.interactive = _in_kernel() if interactive is None else interactive
+        self.on_row = on_row
+        self.frame: pd.DataFrame | None = None
+        self.html = W.HTML()
+        if self.interactive:
+            try:
+                from itables.widget import ITable
+
+                self.itable = ITable(pd.DataFrame({"": []}))
+                self.itable.observe(self._on_select, "selected_rows")
+                self.widget = W.VBox([self.html, self.itable])
+            except ImportError:
+                self.interactive = False
+        if not self.interactive:
+            self.itable = None
+            self.widget = self.html
+        self.widget.add_class(css_class)
+        self.value = ""
+
+    def add_class(self, name: str) -> None:
+        self.widget.add_class(name)
+
+    def show(self, df: pd.DataFrame | None, caption: str = "", metric: str | None = None, max_rows: int = 60,
+             note: str = "") -> None:
+        self.frame = None if df is None else df.reset_index(drop=True)
+        if df is None:
+            self.value = note
+            self.html.value = note
+            if self.itable is not None:
+                self.itable.layout.display = "none"
+            return
+        self.value = table_html(df, caption=caption, max_rows=max_rows, metric=metric)
+        if self.itable is None:
+            self.html.value = self.value
+            return
+        _, args = itable_args(self.frame, metric=metric)
+        self.html.value = f"<b>{escape(caption)}</b>" if caption else ""
+        self.itable.layout.display = None
+        self.itable.selected_rows = []
+        self.itable._dt_args = args
+        self.itable.caption = ""
+
+    def _on_select(self, change: dict) -> None:
+        rows = change["new"] or []
+        if self.on_row is not None and self.frame is not None and rows:
+            i = rows[0]
+            if 0 <= i < len(self.frame):
+                self.on_row(self.frame.iloc[i])

@@ -6,7 +6,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._view import Binder, Busy, LiveChart, table_html
+from ._view import Binder, Busy, LiveChart, TableSlot, table_html
 from .session import Session
 
 SUMMARY_STATS = ("mean", "rate", "p50", "p95", "p99", "cost_per_success")
@@ -32,8 +32,7 @@ class CompareView(W.VBox):
         self.summarize = W.Button(description="Per-model summary", icon="table", layout=W.Layout(width="auto"))
         self.busy = Busy()
         self.diff_chart = LiveChart(interactive=interactive)
-        self.result = W.HTML()
-        self.result.add_class("evalnb-compare-table")
+        self.result = TableSlot("evalnb-compare-table", interactive=interactive)
         self.table = W.HTML()
         self.table.add_class("evalnb-summary-table")
         self.frontier = LiveChart(interactive=interactive)
@@ -44,7 +43,7 @@ class CompareView(W.VBox):
         self.computed_with: dict[str, Any] | None = None
         s.observe(self._on_state, ["baseline", "candidate", "compare_metrics"])
         super().__init__([W.HBox([self.baseline, self.candidate]), W.HBox([self.metrics, W.VBox([self.run, self.summarize])]),
-                          self.busy.widget, self.diff_chart.widget, self.result, self.table, self.chart], **kwargs)
+                          self.busy.widget, self.diff_chart.widget, self.result.widget, self.table, self.chart], **kwargs)
         self.add_class("evalnb-compare")
         self.binder.push()
 
@@ -56,7 +55,7 @@ class CompareView(W.VBox):
         self.binder.push()
         if self.computed_with is not None and self.computed_with != self._params():
             # never show a comparison of other models/metrics than the controls say
-            self.result.value = ('<div class="evalnb-more">the models or metrics changed: press Compare</div>')
+            self.result.show(None, note='<div class="evalnb-more">the models or metrics changed: press Compare</div>')
             self.diff_chart.draw(lambda: _empty_chart())
             self.computed_with = None
 
@@ -72,8 +71,8 @@ class CompareView(W.VBox):
             frame = res.to_frame()
             cols = [c for c in ("metric", "statistic", "baseline", "candidate", "difference", "ci_low", "ci_high",
                                 "p_adjusted", "significant", "better", "n_pairs") if c in frame]
-            self.result.value = table_html(frame[cols], caption=f"{params['candidate']} - {params['baseline']} "
-                                           "(paired on matched items; p adjusted across metrics)")
+            self.result.show(frame[cols], caption=f"{params['candidate']} - {params['baseline']} "
+                             "(paired on matched items; p adjusted across metrics)")
             self.diff_chart.draw(lambda: s.difference_chart(frame, params["baseline"], params["candidate"]))
             self.computed_with = params
 

@@ -11,7 +11,7 @@ import ipywidgets as W
 
 from evalnb._display import reveal, text_of
 
-from ._view import TABLE_CSS, Binder, Busy, LiveChart, table_html
+from ._view import TABLE_CSS, Binder, Busy, LiveChart, TableSlot, table_html
 from .session import SLICE_FIELD, Session
 
 
@@ -32,16 +32,15 @@ class FailuresView(W.VBox):
         self.threshold = b.bind(W.FloatText(description="Fail if", step=0.1), "fail_threshold",
                                 to_session=lambda v: float(v))
         self.rule = W.Label()
-        self.table = W.HTML()
-        self.table.add_class("evalnb-failures-table")
+        self.table = TableSlot("evalnb-failures-table", interactive=interactive,
+                               on_row=lambda row: setattr(s, "slice_value", str(row[s.slice_by])))
         self.live = LiveChart(interactive=interactive)
         self.live.on_select("slice", self._on_bar_click)
         self.chart = self.live.widget
         self.find = W.Button(description="Find worst slices", icon="search", button_style="warning",
                              layout=W.Layout(width="auto"))
         self.busy = Busy(background=False)
-        self.worst = W.HTML()
-        self.worst.add_class("evalnb-worst-table")
+        self.worst = TableSlot("evalnb-worst-table", interactive=interactive)
         self.slice_value = b.bind(W.Dropdown(description="Drill into"), "slice_value", options=s.slice_labels,
                                   to_session=lambda v: v or "")
         self.slice_value.add_class("evalnb-slice-picker")
@@ -58,7 +57,7 @@ class FailuresView(W.VBox):
         self.worst_for: dict[str, Any] | None = None
         s.observe(self._refresh, ["revision"])
         super().__init__([W.HBox([self.slice_by, self.metric]), W.HBox([self.threshold, self.rule]),
-                          self.chart, self.table, W.HBox([self.find]), self.busy.widget, self.worst,
+                          self.chart, self.table.widget, W.HBox([self.find]), self.busy.widget, self.worst.widget,
                           self.slice_value, self.items_caption, W.HBox([self.items, self.more]), self.detail], **kwargs)
         self.add_class("evalnb-failures")
         self._refresh()
@@ -84,8 +83,8 @@ class FailuresView(W.VBox):
         state = s.state()
         self.rule.value = f"failure: {s.failure_text()}" if s.metric else ""
         table = s.slice_table()
-        self.table.value = table_html(table, caption=f"Failure rate of {s.failure_text()} by {s.slice_by}",
-                                      metric=s.metric) if s.metric else ""
+        self.table.show(table if s.metric else None, caption=f"Failure rate of {s.failure_text()} by {s.slice_by} "
+                        "(click a bar or a row to drill in)", metric=s.metric)
         if s.metric and s.slice_by:
             self.live.draw(lambda: s.slice_chart(table))
         total = getattr(self, "_items", None)
@@ -113,7 +112,7 @@ class FailuresView(W.VBox):
             frame = rep.to_frame()
             cols = [c for c in ("level", "slice", "n", "failures", "failure_rate", "rest_rate", "lift", "p_adjusted",
                                 "significant", "note") if c in frame]
-            self.worst.value = table_html(frame[cols], caption=f"Worst slices for {s.failure_text()} "
-                                          "(Holm-adjusted p-values)", max_rows=20)
+            self.worst.show(frame[cols], caption=f"Worst slices for {s.failure_text()} (Holm-adjusted p-values)",
+                            max_rows=20)
         if self.busy.error:
-            self.worst.value = ""
+            self.worst.show(None)

@@ -12,7 +12,7 @@ import ipywidgets as W
 import numpy as np
 
 from ._format import readable_term
-from ._view import Binder, Busy, LiveChart, table_html
+from ._view import Binder, Busy, LiveChart, TableSlot, table_html
 from .session import Session
 
 LEVELS = ("sample", "group", "system")
@@ -42,8 +42,7 @@ class KpiView(W.VBox):
         self.fit = W.Button(description="Fit", button_style="primary", icon="line-chart")
         self.busy = Busy()
         self.problem = W.HTML(f'<div class="evalnb-problem">{_esc(s.kpi_problem)}</div>' if s.kpi_problem else "")
-        self.table = W.HTML()
-        self.table.add_class("evalnb-kpi-table")
+        self.table = TableSlot("evalnb-kpi-table", interactive=interactive, on_row=self._on_row)
         self.model_table = W.HTML()
         self.model_table.add_class("evalnb-kpi-fit")
         self.forest_chart = LiveChart(interactive=interactive)
@@ -63,7 +62,7 @@ class KpiView(W.VBox):
         s.observe(self._on_focus, ["focus_metric"])
         s.observe(self._on_selected, ["selected_items"])
         super().__init__([self.problem, W.HBox([self.metrics, W.VBox([self.kpi, self.level, self.scatter_metric])]),
-                          W.HBox([self.controls, self.fit]), self.busy.widget, self.forest, self.table,
+                          W.HBox([self.controls, self.fit]), self.busy.widget, self.forest, self.table.widget,
                           self.model_table, self.scatter, self.selection, self.per_slice], **kwargs)
         self.add_class("evalnb-kpi")
         self.binder.push()
@@ -75,7 +74,7 @@ class KpiView(W.VBox):
     def _on_inputs(self, _: Any = None) -> None:
         self.binder.push()
         if self.computed_with is not None and self.computed_with != self._params():
-            self.table.value = '<div class="evalnb-more">the KPI, metrics or controls changed: press Fit</div>'
+            self.table.show(None, note='<div class="evalnb-more">the KPI, metrics or controls changed: press Fit</div>')
             self.model_table.value = ""
             self.computed_with = None
             self.last_frame = None
@@ -88,6 +87,10 @@ class KpiView(W.VBox):
         self.binder.push()
         if self.computed_with is not None:
             self._draw_focus()
+
+    def _on_row(self, row: Any) -> None:
+        if "metric" in row and str(row["metric"]) in self.session.metric_columns:
+            self.session.focus_metric = str(row["metric"])
 
     def _on_forest_click(self, value: Any) -> None:
         if value and isinstance(value, list) and "metric" in value[0]:
@@ -117,9 +120,9 @@ class KpiView(W.VBox):
         cols = [c for c in ("metric", "target", "level", "method", "controls", "estimate", "ci_low", "ci_high",
                             "p_adjusted", "units", "status") if c in part]
         unit = {"sample": "rows", "group": "items", "system": "models"}.get(s.kpi_level, "units")
-        self.table.value = table_html(part[cols], caption=f"Metric vs {self.computed_with['kpi']} at the "
-                                      f"{s.kpi_level} level: estimate [95% CI], adjusted p (units = {unit})",
-                                      max_rows=80)
+        self.table.show(part[cols], caption=f"Metric vs {self.computed_with['kpi']} at the "
+                        f"{s.kpi_level} level: estimate [95% CI], adjusted p (units = {unit}); click a row "
+                        "to open its scatter", max_rows=80)
 
     def _draw_focus(self) -> None:
         s = self.session

@@ -9,7 +9,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._view import Binder, LiveChart, table_html
+from ._view import Binder, LiveChart, TableSlot, table_html
 from .session import SLICE_FIELD, Session
 
 ALL = "(all models)"
@@ -40,18 +40,18 @@ class RunsView(W.VBox):
         self.scorecard = W.HTML()
         self.scorecard.add_class("evalnb-scorecard")
         self.overview = W.HTML(table_html(s.runs.summary(), caption="Loaded runs") if len(s.frame) else "")
-        self.table = W.HTML()
+        self.table = TableSlot("evalnb-slice-table", interactive=interactive,
+                               on_row=lambda row: setattr(s, "slice_value", str(row[s.slice_by])))
         self.live = LiveChart(interactive=interactive) if chart else None
         self.chart = self.live.widget if chart else None
         if self.live is not None:
             self.live.on_select("slice", self._on_bar_click)
         self.model.add_class("evalnb-model-picker")
-        self.table.add_class("evalnb-slice-table")
         self.drawn_with: dict[str, Any] = {}
         s.observe(self._refresh, ["revision"])
         controls = W.HBox([self.model, self.metric, self.slice_by])
         details = W.Accordion(children=[self.overview], titles=("Loaded runs",))
-        parts = [self.scorecard, controls, W.HBox([self.threshold, self.direction]), self.table]
+        parts = [self.scorecard, controls, W.HBox([self.threshold, self.direction]), self.table.widget]
         if self.chart is not None:
             parts.append(self.chart)
         parts.append(details)
@@ -75,8 +75,8 @@ class RunsView(W.VBox):
             if len(s.frame) else ""
         table = s.slice_table()
         who = ", ".join(s.models) if s.models else "all models"
-        self.table.value = table_html(table, caption=f"{s.failure_text()} by {s.slice_by} ({who})", metric=s.metric) \
-            if s.metric else ""
+        self.table.show(table if s.metric else None, caption=f"{s.failure_text()} by {s.slice_by} ({who}); "
+                        "click a row to drill into it", metric=s.metric)
         self.drawn_with = s.state()
         if self.live is not None and s.metric:
             self.live.draw(lambda: s.slice_chart(table))

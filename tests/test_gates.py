@@ -149,8 +149,6 @@ def test_cli_exit_codes_and_outputs(tmp_path):
 # -- done-means on the sample data ------------------------------------------------------------
 @pytest.fixture()
 def sample(request):
-    if not (SAMPLE_DIR / "runs").exists():
-        pytest.skip("sample_data/runs not generated yet")
     return request.getfixturevalue("sample_runs")
 
 

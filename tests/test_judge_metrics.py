@@ -280,8 +280,6 @@ def test_cli_judge_fake_dry_run_and_out(tmp_path, capsys):
 def test_sample_data_through_the_fake_judge(kw):
     from conftest import SAMPLE_DIR
 
-    if not (SAMPLE_DIR / "runs").exists():
-        pytest.skip("sample_data/runs not generated yet")
     runs = evalnb.load_runs(str(SAMPLE_DIR / "runs" / "*.jsonl"))
     m = evalnb.metric("judge_relevance", sample=4, strata=["model", "task"], **kw)
     with warnings.catch_warnings():

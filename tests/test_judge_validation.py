@@ -91,12 +91,9 @@ def test_result_object_renders_safely():
 
 
 def test_sample_data_precomputed_judges_vs_human_rating():
-    if not (SAMPLE_DIR / "runs").exists():
-        pytest.skip("sample_data/runs not generated yet")
     runs = evalnb.load_runs(str(SAMPLE_DIR / "runs" / "*.jsonl"))
     df = runs.df
-    if "human_rating" not in df:
-        pytest.skip("sample data has no human_rating column")
+    assert "human_rating" in df, "the sample data plants a human_rating column"
     for col in ("judge_relevance", "judge_helpfulness"):
         v = evalnb.validate_judge(df, judge=col, human="human_rating")
         ok = df[[col, "human_rating"]].dropna()
@@ -107,6 +104,7 @@ def test_sample_data_precomputed_judges_vs_human_rating():
     assert len(flag)
 
 
+@pytest.mark.shared_data
 def test_unieval_predictions_vs_human_scores():
     path = shared_data_path("unieval", "predictions", "dialogue", "topical_chat_result.json")
     items = json.loads(path.read_text())

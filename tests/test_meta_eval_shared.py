@@ -15,6 +15,8 @@ from scipy import stats
 import evalnb
 from conftest import shared_data_path
 
+pytestmark = pytest.mark.shared_data   # every test here reads ../shared/data
+
 SCIPY = {"pearson": stats.pearsonr, "spearman": stats.spearmanr, "kendall": stats.kendalltau}
 
 

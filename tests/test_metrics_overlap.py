@@ -14,7 +14,7 @@ from evalnb.metrics.overlap import Bleu, Chrf, Rouge1, Rouge2, RougeL, RougeLsum
 from _text_metrics_helpers import sample_task as _sample_text
 from _text_metrics_helpers import summeval as _summeval
 
-sacrebleu = pytest.importorskip("sacrebleu")
+import sacrebleu
 from rouge_score import rouge_scorer as google_rouge  # noqa: E402  the reference implementation
 
 ROUGES = {"rouge1": Rouge1, "rouge2": Rouge2, "rougeL": RougeL, "rougeLsum": RougeLsum}

@@ -43,7 +43,8 @@ def test_notebooks_exist():
     assert "01_quickstart.ipynb" in names, names
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", [pytest.param(p, marks=[pytest.mark.shared_data] if p.name in NEEDS_SHARED else [])
+                                  for p in NOTEBOOKS], ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path: Path, artifacts_dir: Path):
     if path.name in NEEDS_SHARED:
         shared_data_path(NEEDS_SHARED[path.name])

@@ -89,10 +89,7 @@ def test_sample_data_recommends_judge_metrics_over_bleu(sample_joined, sample_ru
     assert [c.column for c in sel.safety] == ["judge_safety_violation"]
     assert "robustness" in set(sel.to_frame().query("decision == 'missing'")["role"])
     sel.chart().to_dict()
-    try:
-        portfolio = sel.portfolio
-    except ImportError:  # the config module is a teammate's; its absence is not this test's subject
-        pytest.skip("evalnb.portfolio.config not available")
+    portfolio = sel.portfolio
     assert portfolio.outcome.kpi == "thumbs_up"
     assert [m.column for m in portfolio.primary] == primary
 

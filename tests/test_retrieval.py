@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import evalnb
 from conftest import SAMPLE_DIR, shared_data_path
 
-pytrec_eval = pytest.importorskip("pytrec_eval")
+import pytrec_eval
 
 K = (1, 3, 5, 10)
 MEASURES = {f"P_{k}" for k in K} | {f"recall_{k}" for k in K} | {f"ndcg_cut_{k}" for k in K} \
@@ -104,6 +104,7 @@ def test_at_k_names_and_settings():
     assert evalnb.metric("hit@3").outputs[0].aggregation == "proportion"
 
 
+@pytest.mark.shared_data
 def test_trec_eval_test_collection():
     """The official trec_eval test collection: rank by score desc, ties by docno desc."""
     qrels_path = shared_data_path("trec", "qrels.test")
@@ -136,11 +137,8 @@ def test_trec_eval_test_collection():
 
 
 def test_sample_data_rag_items_equal_pytrec_eval(sample_runs):
-    if not (SAMPLE_DIR / "runs").exists():
-        pytest.skip("sample data not generated yet")
     frame = sample_runs.df
     frame = frame[frame["retrieved_ids"].notna() & frame["relevance"].notna()]
-    if frame.empty:
-        pytest.skip("sample data has no retrieval items")
+    assert not frame.empty, "the sample data has RAG items with retrieved_ids and relevance"
     frame = frame.assign(item_id=frame["model"] + "/" + frame["item_id"]).reset_index(drop=True)
     compare_with_trec(frame[["model", "item_id", "retrieved_ids", "relevance"]])

@@ -106,8 +106,6 @@ def test_small_slices_listed_not_tested():
 
 
 def test_sample_data_swift_small_billing_is_worst(sample_runs):
-    if not (SAMPLE_DIR / "runs").exists():
-        pytest.skip("sample data not generated yet")
     scores = evalnb.score(sample_runs, [evalnb.metric("precomputed", column="judge_faithfulness", lower=1, upper=5)],
                           progress=False)
     report = worst_slices(scores, "judge_faithfulness", by=["category"], failure="<3")

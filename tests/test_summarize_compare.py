@@ -161,11 +161,8 @@ def test_summarize_corpus_metric_uses_corpus_score():
 
 
 def test_corpus_bleu_chrf_equal_sacrebleu():
-    sacrebleu = pytest.importorskip("sacrebleu")
-    try:
-        evalnb.metric("bleu")
-    except evalnb._errors.UnknownMetricError:
-        pytest.skip("bleu metric not built yet")
+    import sacrebleu
+
     hyps = ["the cat sat on the mat", "a quick brown fox", "hello there world", "it is raining today",
             "we like tests", "numbers are 1 2 3"] * 5
     refs = ["the cat is on the mat", "the quick brown fox jumps", "hello world", "today it rains",

@@ -74,3 +74,10 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext evalnb``: registers the ``%evalnb`` line/cell magic (evalnb.widgets.magics)."""
+    from evalnb.widgets.magics import load_ipython_extension as load
+
+    load(ipython)

@@ -665,3 +665,33 @@ def test_itable_rows_escaped_sortable_and_clickable():
     target = 1 if len(table) > 1 else 0
     f.table.itable.selected_rows = [target]                      # what a row click sends
     assert s.slice_value == str(table.iloc[target]["model"])
+
+
+def test_evalnb_magic_explore_gate_report(sample_runs, sample_kpis, tmp_path, capsys):
+    """``%load_ext evalnb`` + ``%evalnb``: paths or notebook variables; problems in one line."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from evalnb.widgets import Explorer as ExplorerClass
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "evalnb")
+    ip.user_ns.update({"runs": sample_runs, "kpis": sample_kpis})
+    app = ip.run_line_magic("evalnb", "explore runs --kpis kpis")
+    assert isinstance(app, ExplorerClass) and len(app.session.frame) == len(sample_runs.df)
+    app2 = ip.run_line_magic("evalnb", "explore sample_data/runs/swift-small.jsonl")
+    assert app2.session.all_models == ["swift-small"]
+    # cell form: one input per line
+    app3 = ip.run_cell_magic("evalnb", "explore --kpis sample_data/kpis.csv", "sample_data/runs/*.jsonl\n")
+    assert app3.session.kpi_columns
+    # gate with a portfolio variable, on a run loaded from a path
+    app.portfolio.recommend.click()
+    ip.user_ns["portfolio"] = app.session.portfolio()
+    rep = ip.run_line_magic("evalnb", "gate portfolio sample_data/runs/swift-small.jsonl")
+    direct = evalnb.gate(app.session.portfolio(), evalnb.load_runs("sample_data/runs/swift-small.jsonl"))
+    assert rep.to_frame()["status"].tolist() == direct.to_frame()["status"].tolist()
+    # a problem is one line on stderr, not a traceback
+    assert ip.run_line_magic("evalnb", "explore no/such/*.jsonl") is None
+    err = capsys.readouterr().err
+    assert "%evalnb: ValueError: no file matches" in err and "Traceback" not in err
+    assert ip.run_line_magic("evalnb", "frobnicate") is None
+    assert "usage: %evalnb explore" in capsys.readouterr().err

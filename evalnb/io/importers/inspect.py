@@ -79,7 +79,7 @@ class _Archive:
         by_ratio = max(RATIO_FLOOR_BYTES, int(info.compress_size * MAX_RATIO))
         return min(MAX_MEMBER_BYTES, by_ratio, MAX_TOTAL_BYTES - self.total)
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str) -> bytes | bytearray:
         info = self.infos[name]
         if info.flag_bits & 0x1:
             raise DataError(f"{self.path}: archive member '{name}' is encrypted; Inspect logs are not")
@@ -104,15 +104,21 @@ class _Archive:
         self.total += len(data)
         return data
 
-    def _inflate(self, name: str, raw: bytes, limit: int) -> bytes:
+    def _inflate(self, name: str, raw: bytes, limit: int) -> bytearray:
         d = zlib.decompressobj(-15)
+        out, tail = bytearray(), raw
         try:
-            data = d.decompress(raw, limit + 1)
+            while len(out) <= limit and not d.eof:
+                chunk = d.decompress(tail, min(_CHUNK, limit + 1 - len(out)))
+                tail = d.unconsumed_tail
+                if not chunk and not tail:
+                    break
+                out += chunk
         except zlib.error as exc:
             raise DataError(f"{self.path}: archive member '{name}' is not valid deflate data: {exc}") from None
-        return data
+        return out
 
-    def _unzstd(self, name: str, raw: bytes, limit: int) -> bytes:
+    def _unzstd(self, name: str, raw: bytes, limit: int) -> bytearray:
         import io
 
         import zstandard
@@ -127,10 +133,10 @@ class _Archive:
                 out += chunk
         except zstandard.ZstdError as exc:
             raise DataError(f"{self.path}: archive member '{name}' is not valid zstd data: {exc}") from None
-        return bytes(out)
+        return out
 
     def json(self, name: str) -> Any:
-        from ..readers import loads_strict
+        from ..records import loads_strict
 
         data = self.read(name)
         try:

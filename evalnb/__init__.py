@@ -58,6 +58,20 @@ _API: dict[str, str] = {
     # report
     "report": "evalnb.report.html",
     "export_notebook": "evalnb.report.notebook",
+    # errors and warnings (``except evalnb.DataError``)
+    "EvalnbError": "evalnb._errors",
+    "DataError": "evalnb._errors",
+    "SchemaError": "evalnb._errors",
+    "UnknownMetricError": "evalnb._errors",
+    "MetricError": "evalnb._errors",
+    "ConfigError": "evalnb._errors",
+    "SandboxUnavailableError": "evalnb._errors",
+    "JudgeError": "evalnb._errors",
+    "EvalnbWarning": "evalnb._errors",
+    "SmallSampleWarning": "evalnb._errors",
+    "SimpsonWarning": "evalnb._errors",
+    "TokenizerWarning": "evalnb._errors",
+    "NotComputableWarning": "evalnb._errors",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -236,3 +236,300 @@ def test_cli_validate(tmp_path, capsys):
     assert main(["validate", str(good)]) == 0
     assert main(["validate", str(bad)]) == 2
     assert "b.jsonl" in capsys.readouterr().out
+
+
+# -- issue 11: columnar loading gives the same rows and errors as the row-wise reader ---------------
+def _rows(n: int) -> list[dict]:
+    return [{"model": f"m{i % 3}", "item_id": f"it-{i}" if i % 4 else i, "task": "qa", "output": f"answer {i}",
+             "reference": "ref", "latency_ms": 10.0 + i, "cost_usd": 0.001 * i,
+             "timestamp": f"2026-05-01T10:{i % 60:02d}:00Z", "judge_score": float(i % 5),
+             **({"prompt_tokens": i} if i % 3 else {})} for i in range(n)]
+
+
+def _oracle(rows: list[dict], lines: list[int], file: str) -> pd.DataFrame:
+    """What the frame must hold, derived by hand from the rows (not from evalnb)."""
+    frame = pd.DataFrame({
+        "run_id": [r["model"] for r in rows], "model": [r["model"] for r in rows],
+        "item_id": [str(r["item_id"]) for r in rows], "task": [r["task"] for r in rows],
+        "output": [r["output"] for r in rows], "reference": [r["reference"] for r in rows],
+        "latency_ms": [r["latency_ms"] for r in rows],
+        "prompt_tokens": pd.array([r.get("prompt_tokens") for r in rows], dtype="Int64"),
+        "cost_usd": [r["cost_usd"] for r in rows],
+        "timestamp": pd.to_datetime([r["timestamp"] for r in rows], utc=True).astype("datetime64[us, UTC]"),
+        "judge_score": [r["judge_score"] for r in rows],
+        "source_file": file, "source_line": lines})
+    return frame
+
+
+def test_columnar_blocks_match_hand_built_frame_across_block_edges(tmp_path, monkeypatch):
+    from evalnb.io import readers
+
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 700)  # many blocks, so block edges and line numbers are exercised
+    rows = _rows(60)
+    text, lines, line = "", [], 1
+    for i, r in enumerate(rows):
+        if i % 7 == 3:  # blank and whitespace-only lines keep their line numbers
+            text += "\n   \r\n"
+            line += 2
+        text += json.dumps(r) + "\n"
+        lines.append(line)
+        line += 1
+    path = write(tmp_path / "r.jsonl", text)
+    got = evalnb.load_runs(path).df
+    want = _oracle(rows, lines, str(path))
+    pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
+    assert str(got["prompt_tokens"].dtype) == "Int64" and str(got["model"].dtype) == "str"
+
+
+def test_bad_lines_in_some_blocks_are_named_as_before(tmp_path, monkeypatch):
+    from evalnb.io import readers
+
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 600)
+    rows = [json.dumps(r) for r in _rows(40)]
+    rows[12] = '{"model":"m","item_id":"x12","output":"o","latency_ms":NaN}'
+    rows[25] = '{"model":"m","item_id":"x25","output":5}'
+    rows[33] = '{"model":"m","item_id":"x33","output":"o","latency_ms":-1}'
+    path = write(tmp_path / "b.jsonl", "\n".join(rows) + "\n")
+    runs = evalnb.load_runs(path, strict=False)
+    assert runs.errors["line"].tolist() == [13, 26, 34]
+    assert pd.isna(runs.errors["field"].iloc[0]) and runs.errors["field"].tolist()[1:] == ["output", "latency_ms"]
+    assert "non-standard JSON literal NaN" in runs.errors["problem"].iloc[0]
+    assert runs.errors["problem"].iloc[1] == "expected a string, got int 5"
+    assert runs.errors["problem"].iloc[2] == "expected a non-negative number, got -1"
+    assert len(runs.df) == 37 and runs.df["source_line"].tolist() == [i + 1 for i in range(40) if i not in (12, 25, 33)]
+
+
+def test_json_objects_in_cells_keep_missing_vs_null(tmp_path):
+    path = write(tmp_path / "o.jsonl", jsonl({"model": "m", "item_id": "1", "output": "x", "meta": {"a": 1}},
+                                             {"model": "m", "item_id": "2", "output": "y", "meta": {"b": None}},
+                                             {"model": "m", "item_id": "3", "output": "z", "task": "rag",
+                                              "retrieved_ids": ["d1"], "relevance": {"d1": None}}))
+    runs = evalnb.load_runs(path, strict=False)
+    assert runs.df["meta"].tolist() == [{"a": 1}, {"b": None}]
+    assert set(runs.errors["line"]) == {3} and runs.errors["field"].iloc[0] == "relevance"
+    assert "relevance grade for 'd1' must be a finite number, got None" in runs.errors["problem"].iloc[0]
+
+
+def test_csv_columnar_and_multiline_cells_keep_csv_line_numbers(tmp_path):
+    simple = write(tmp_path / "s.csv", 'model,item_id,output,latency_ms,rating\nm,1,"a, b",12,4.5\n\nm,2,c,,\nm,3,d,x,2\n')
+    runs = evalnb.load_runs(simple, strict=False)
+    assert runs.df["output"].tolist() == ["a, b", "c"] and runs.df["source_line"].tolist() == [2, 4]
+    assert runs.df["latency_ms"].iloc[0] == 12.0 and pd.isna(runs.df["latency_ms"].iloc[1])
+    assert runs.errors[["line", "field"]].values.tolist() == [[5, "latency_ms"]]
+    multi = write(tmp_path / "m.csv", 'model,item_id,output\nm,1,"line one\nline two"\nm,2,ok\nm,3\n')
+    runs = evalnb.load_runs(multi, strict=False)
+    assert runs.df["output"].tolist() == ["line one\nline two", "ok"] and runs.df["source_line"].tolist() == [3, 4]
+    assert runs.errors[["line", "problem"]].values.tolist() == [[5, "expected 3 fields, found 2"]]
+
+
+def test_progress_bar_counts_the_bytes_read(tmp_path, monkeypatch):
+    from evalnb.io import readers
+
+    seen = {}
+
+    class Bar:
+        def __init__(self, total, enabled):
+            seen.update(total=total, enabled=enabled, done=0)
+
+        def update(self, n):
+            seen["done"] += n
+
+        def close(self):
+            seen["closed"] = True
+
+    monkeypatch.setattr(readers, "_progress_bar", Bar)
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 500)
+    path = write(tmp_path / "p.jsonl", "".join(json.dumps(r) + "\n" for r in _rows(30)))
+    evalnb.load_runs(path)
+    assert seen == {"total": path.stat().st_size, "enabled": True, "done": path.stat().st_size, "closed": True}
+    evalnb.load_runs(path, progress=False)
+    assert seen["enabled"] is False
+
+
+# -- issue 13.16: compressed inputs ---------------------------------------------------------------
+def test_gzip_and_zstd_inputs_are_streamed(tmp_path):
+    import gzip
+
+    import zstandard
+
+    text = "".join(json.dumps(r) + "\n" for r in _rows(50))
+    plain = evalnb.load_runs(write(tmp_path / "r.jsonl", text)).df.drop(columns="source_file")
+    (tmp_path / "z").mkdir()
+    gz = tmp_path / "z" / "r.jsonl.gz"
+    gz.write_bytes(gzip.compress(text.encode()))
+    zst = tmp_path / "z" / "s.jsonl.zst"
+    zst.write_bytes(zstandard.ZstdCompressor().compress(text.encode()))
+    for path in (gz, zst):
+        pd.testing.assert_frame_equal(evalnb.load_runs(path).df.drop(columns="source_file"), plain)
+    csv_gz = tmp_path / "z" / "r.csv.gz"
+    csv_gz.write_bytes(gzip.compress(b"model,item_id,output\nm,1,x\nm,2,y\n"))
+    assert evalnb.load_runs(csv_gz).df["output"].tolist() == ["x", "y"]
+    from evalnb.io.readers import expand_sources
+
+    assert [p.name for p in expand_sources(tmp_path / "z")] == ["r.csv.gz", "r.jsonl.gz", "s.jsonl.zst"]
+
+
+def test_corrupt_compressed_file_is_a_data_error(tmp_path):
+    path = write(tmp_path / "bad.jsonl.gz", b"\x1f\x8b\x08\x00not really gzip")
+    with pytest.raises(DataError, match=r"bad\.jsonl\.gz: cannot decompress \(gzip\)"):
+        evalnb.load_runs(path)
+
+
+# -- issue 13.17: Parquet json_columns that are not JSON ---------------------------------------------
+def _parquet_with_json_meta(path: Path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"model": ["m", "m", "m"], "item_id": ["1", "2", "3"], "output": ["a", "b", "c"],
+                      "notes": ['["ok"]', "plain text", '{"k": 1}']})
+    table = table.replace_schema_metadata({b"evalnb.json_columns": json.dumps(["notes"]).encode()})
+    pq.write_table(table, path)
+    return path
+
+
+def test_parquet_json_column_that_is_not_json(tmp_path, capsys):
+    from evalnb.cli import main
+
+    path = _parquet_with_json_meta(tmp_path / "r.parquet")
+    with pytest.raises(DataError, match=r"r\.parquet:2 field 'notes': the file's metadata lists 'notes' as a JSON column"):
+        evalnb.load_runs(path)
+    runs = evalnb.load_runs(path, strict=False)
+    assert runs.df["item_id"].tolist() == ["1", "3"] and runs.df["notes"].tolist() == [["ok"], {"k": 1}]
+    assert runs.errors[["line", "field"]].values.tolist() == [[2, "notes"]]
+    assert main(["validate", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err and "notes" in captured.out
+
+
+# -- issue 13.20 / 16.10: empty files -------------------------------------------------------------------
+@pytest.mark.parametrize("name, content", [("e.jsonl", ""), ("w.jsonl", "\n  \n"), ("e.csv", ""),
+                                           ("h.csv", "model,item_id,output\n"), ("e.jsonl.gz", None)])
+def test_empty_file_is_an_error_naming_it(tmp_path, capsys, name, content):
+    import gzip
+
+    from evalnb.cli import main
+
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(b"") if content is None else content.encode())
+    with pytest.raises(DataError, match=rf"{name.replace('.', '[.]')}: the file is empty"):
+        evalnb.load_runs(path)
+    assert main(["validate", str(path)]) == 2
+    assert "the file is empty" in capsys.readouterr().out
+    assert main(["report", str(path), "-o", str(tmp_path / "out.html")]) == 2
+    assert "the file is empty" in capsys.readouterr().err
+    with pytest.raises(DataError, match="the file is empty"):
+        evalnb.load_kpis(path)
+
+
+# -- issue 13.22: a rating in the reserved `relevance` column ------------------------------------------
+def test_relevance_rating_says_reserved_and_how_to_rename(tmp_path, capsys):
+    from evalnb.cli import main
+
+    path = write(tmp_path / "summeval.jsonl", jsonl(*[{"model": "m", "item_id": str(i), "output": "x", "relevance": 3.5 + i}
+                                                        for i in range(3)]))
+    with pytest.raises(DataError) as info:
+        evalnb.load_runs(path)
+    text = str(info.value)
+    assert "`relevance` is the reserved retrieval column" in text and "the float 3.5" in text
+    assert "columns={'human_relevance': 'relevance'}" in text
+    runs = evalnb.load_runs(path, columns={"human_relevance": "relevance"})
+    assert runs.df["human_relevance"].tolist() == [3.5, 4.5, 5.5] and "relevance" not in runs.df
+    assert main(["validate", str(path), "--map", "human_relevance=relevance"]) == 0
+    csv = write(tmp_path / "s.csv", "model,item_id,output,relevance\nm,1,x,4\n")
+    with pytest.raises(DataError, match="reserved retrieval column"):
+        evalnb.load_runs(csv)
+
+
+def test_columns_maps_a_user_column_to_a_canonical_one(tmp_path):
+    path = write(tmp_path / "g.jsonl", jsonl({"model": "m", "item_id": "1", "task": "qa", "output": "x", "gold": "y",
+                                              "reference": "ignored"}))
+    runs = evalnb.load_runs(path, columns={"reference": "gold"})
+    assert runs.df["reference"].tolist() == ["y"] and "gold" not in runs.df
+
+
+# -- issue 13.26: Unicode spellings of one id collide ------------------------------------------------
+def test_nfc_nfd_and_fullwidth_ids_collide_with_both_spellings_shown(tmp_path):
+    nfc, nfd = unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")
+    path = write(tmp_path / "u.jsonl", jsonl({"model": "m", "item_id": nfc, "output": "a"},
+                                             {"model": "m", "item_id": nfd, "output": "b"},
+                                             {"model": "m", "item_id": "１２", "output": "c"},
+                                             {"model": "m", "item_id": 12, "output": "d"},
+                                             {"model": "m", "item_id": "13", "output": "e"}))
+    runs = evalnb.load_runs(path, strict=False)
+    assert runs.df["item_id"].tolist() == ["13"]
+    assert runs.errors["line"].tolist() == [1, 2, 3, 4]
+    first = runs.errors["problem"].iloc[0]
+    assert "'caf\\xe9' (str)" in first and "'cafe\\u0301' (str)" in first and "Unicode normalisation" in first
+    third = runs.errors["problem"].iloc[2]
+    assert "'\\uff11\\uff12' (str)" in third and "12 (int)" in third
+    kept = evalnb.load_runs(write(tmp_path / "k.jsonl", jsonl({"model": "m", "item_id": nfd, "output": "a"}))).df
+    assert kept["item_id"].tolist() == [nfd]  # compared after NFKC, stored as written
+
+
+# -- issue 16.10: nullable token counts, public error classes ------------------------------------------
+def test_token_columns_are_nullable_integers(tmp_path):
+    path = write(tmp_path / "t.jsonl", jsonl({"model": "m", "item_id": "1", "output": "x", "prompt_tokens": 3, "sample_id": 0},
+                                             {"model": "m", "item_id": "2", "output": "y", "completion_tokens": 7}))
+    df = evalnb.load_runs(path).df
+    assert str(df["prompt_tokens"].dtype) == "Int64" and df["prompt_tokens"].tolist()[0] == 3
+    assert pd.isna(df["prompt_tokens"].iloc[1]) and df["completion_tokens"].iloc[1] == 7
+    csv = write(tmp_path / "t.csv", "model,item_id,output,prompt_tokens\nm,1,x,4\nm,2,y,\n")
+    assert str(evalnb.load_runs(csv).df["prompt_tokens"].dtype) == "Int64"
+
+
+def test_error_classes_are_public():
+    from evalnb import _errors
+
+    for name in ("EvalnbError", "DataError", "SchemaError", "UnknownMetricError", "MetricError", "ConfigError",
+                 "SmallSampleWarning", "NotComputableWarning"):
+        assert getattr(evalnb, name) is getattr(_errors, name) and name in evalnb.__all__
+    with pytest.raises(evalnb.DataError):
+        evalnb.load_runs(pd.DataFrame({"model": ["m"], "output": ["x"]}))
+
+
+# -- issue 11 / 14: the metric registry imports one family at a time, and fails loudly ---------------
+def test_building_a_text_metric_imports_no_other_family():
+    import subprocess
+    import sys
+
+    code = ("import sys, evalnb\n"
+            "evalnb.metric('rouge1'); evalnb.metric('exact_match'); evalnb.metric('recall@5')\n"
+            "bad = ['openai', 'aiohttp', 'evalnb.metrics.judge', 'evalnb.metrics.semantic', 'evalnb.metrics.code',\n"
+            "       'evalnb.metrics.sandbox', 'evalnb.metrics.classification', 'evalnb.metrics.operational']\n"
+            "print(','.join(m for m in bad if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == ""
+
+
+def test_registry_family_table_matches_what_modules_register():
+    import subprocess
+    import sys
+
+    code = ("import importlib, json\nfrom evalnb.metrics import registry\nout = {}\n"
+            "for module in registry.FAMILIES:\n"
+            "    before = set(registry._REGISTRY)\n"
+            "    importlib.import_module(module)\n"
+            "    out[module] = sorted(set(registry._REGISTRY) - before)\n"
+            "print(json.dumps(out))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    from evalnb.metrics import registry
+
+    assert json.loads(out.stdout) == {m: sorted(names) for m, names in registry.FAMILIES.items()}
+
+
+def test_a_family_that_cannot_import_fails_loudly(tmp_path, monkeypatch):
+    import sys
+
+    from evalnb.metrics import registry
+
+    (tmp_path / "broken_family.py").write_text("import a_dependency_that_is_not_installed\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(registry.FAMILIES, "broken_family", ("broken_metric",))
+    with pytest.raises(evalnb.MetricError, match=r"family module 'broken_family' could not be imported .*"
+                                                 r"a_dependency_that_is_not_installed.*broken_metric"):
+        evalnb.metric("broken_metric")
+    with pytest.raises(evalnb.MetricError, match="broken_family"):
+        evalnb.list_metrics()
+    sys.modules.pop("broken_family", None)

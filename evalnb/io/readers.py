@@ -38,13 +38,7 @@ _STRING_COLUMNS = ("run_id", "model", "task", "category", "input", "output", "re
 _IGNORED = ("source_file", "source_line", "_from_text")
 
 
-@dataclass
-class RawTable:
-    """Records read from one source, each with ``source_file`` and ``source_line``."""
-
-    source: str
-    records: list[dict[str, Any]] = field(default_factory=list)
-    problems: list[dict[str, Any]] = field(default_factory=list)
+from .records import RawTable, _no_duplicate_keys, _reject_constant, loads_strict  # noqa: E402,F401  (re-exported)
 
 
 @dataclass
@@ -63,6 +57,7 @@ class Chunk:
     notes: list[Any] = field(default_factory=list)
     files: list[str] | None = None  # per row, when rows name other files than ``source``
     physical_lines: int = 0  # lines of the block the chunk came from (blank ones included)
+    bad_rows: list[int] = field(default_factory=list)  # rows a reader already rejected (named in problems)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -170,8 +165,9 @@ def _decode_error(path: Path, exc: Exception) -> DataError:
     return DataError(f"{path}: cannot decompress ({compression_of(path)}): {exc}")
 
 
-def iter_blocks(path: Path, size: int = CHUNK_BYTES, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+def iter_blocks(path: Path, size: int | None = None, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
     """Blocks of whole lines (each ends with a newline, except maybe the last); a BOM is dropped."""
+    size = size or CHUNK_BYTES
     compressed = compression_of(path) is not None
     try:
         with open_binary(path) as fh:
@@ -200,32 +196,11 @@ def iter_blocks(path: Path, size: int = CHUNK_BYTES, progress: Callable[[int], N
                     continue
                 rest = data[cut + 1:]
                 yield data[: cut + 1]
-    except (OSError, EOFError) as exc:
-        if compressed:
-            raise _decode_error(path, exc) from None
-        raise
-    except Exception as exc:  # zstandard.ZstdError
-        if compressed and type(exc).__name__ == "ZstdError":
+    except Exception as exc:  # OSError, EOFError, zlib.error, zstandard.ZstdError
+        if compressed and not isinstance(exc, DataError):
             raise _decode_error(path, exc) from None
         raise
 
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON literal {name} (NaN/Infinity are not allowed; use null)")
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key '{key}'")
-        out[key] = value
-    return out
-
-
-def loads_strict(text: str) -> Any:
-    """``json.loads`` that rejects NaN/Infinity literals and duplicate keys."""
-    return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -523,14 +498,15 @@ def parquet_chunks(path: Path, progress: Callable[[int], None] | None = None) ->
             lines = np.arange(row + 1, row + n + 1, dtype=np.int64)
             columns: dict[str, Any] = {}
             problems: list[dict[str, Any]] = []
+            bad_rows: list[int] = []
             for name in batch.schema.names:
                 if name in _IGNORED:
                     continue
                 col = batch.column(name)
                 if name in json_columns and (col.type == "string" or col.type == "large_string"):
-                    col = _decode_json_column(col.to_pylist(), source, name, lines, problems)
+                    col = _decode_json_column(col.to_pylist(), source, name, lines, problems, bad_rows)
                 columns[name] = col
-            yield Chunk(source, columns, lines, problems=problems)
+            yield Chunk(source, columns, lines, problems=problems, bad_rows=bad_rows)
             row += n
             if progress is not None:
                 progress(int(size * n / total))
@@ -540,7 +516,8 @@ def parquet_chunks(path: Path, progress: Callable[[int], None] | None = None) ->
         yield Chunk(source, {}, np.zeros(0, np.int64), problems=[problem(source, None, None, f"cannot read Parquet: {exc}")])
 
 
-def _decode_json_column(values: list, source: str, name: str, lines: np.ndarray, problems: list) -> list:
+def _decode_json_column(values: list, source: str, name: str, lines: np.ndarray, problems: list,
+                        bad_rows: list[int]) -> list:
     out = []
     for i, value in enumerate(values):
         if isinstance(value, str):
@@ -550,6 +527,7 @@ def _decode_json_column(values: list, source: str, name: str, lines: np.ndarray,
                 problems.append(problem(source, int(lines[i]), name,
                                         f"the file's metadata lists '{name}' as a JSON column (evalnb.json_columns), "
                                         f"but this cell is not valid JSON: {exc}"))
+                bad_rows.append(i)
                 value = None
         out.append(value)
     return out
@@ -625,10 +603,10 @@ def read_parquet(path: Path) -> RawTable:
     table = RawTable(str(path))
     for chunk in parquet_chunks(path):
         table.problems.extend(chunk.problems)
-        bad = {p["line"] for p in chunk.problems}
+        bad = set(chunk.bad_rows)
         values = {n: (c.to_pylist() if hasattr(c, "to_pylist") else c) for n, c in chunk.columns.items()}
         for i, line in enumerate(chunk.lines):
-            if int(line) in bad:
+            if i in bad:
                 continue
             record = {}
             for key, vals in values.items():

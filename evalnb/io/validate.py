@@ -247,6 +247,7 @@ def _validate_chunk(chunk: Chunk, kind: str, problems: _Problems, src_index: int
         return (files[i] if files is not None else chunk.source), (int(line) if isinstance(line, (int, np.integer)) else line)
 
     bad = np.zeros(n, dtype=bool)
+    bad[chunk.bad_rows] = True
     series: dict[str, pd.Series] = {}
     found: list[tuple[int, int, dict[str, Any]]] = []
     for order, (name, col) in enumerate(chunk.columns.items()):

@@ -8,24 +8,29 @@ from typing import Any
 
 import pandas as pd
 
-from .._errors import UnknownMetricError
+from .._errors import MetricError, UnknownMetricError
 from .base import Metric
 
-# Family modules, imported on first registry use. Each must import without heavy packages.
-FAMILY_MODULES = (
-    "evalnb.metrics.overlap",
-    "evalnb.metrics.semantic",
-    "evalnb.metrics.qa",
-    "evalnb.metrics.classification",
-    "evalnb.metrics.code",
-    "evalnb.metrics.retrieval",
-    "evalnb.metrics.operational",
-    "evalnb.metrics.precomputed",
-    "evalnb.metrics.judge.metrics",
-)
+# Which module registers which metric names. ``metric(name)`` imports only the module that holds
+# ``name`` (building ROUGE does not import the judge engine, openai or aiohttp); ``list_metrics()``
+# imports them all. tests/test_loaders.py checks this table against what the modules register.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "evalnb.metrics.overlap": ("bleu", "chrf", "rouge1", "rouge2", "rougeL", "rougeLsum"),
+    "evalnb.metrics.semantic": ("bertscore",),
+    "evalnb.metrics.qa": ("exact_match", "token_f1"),
+    "evalnb.metrics.classification": ("accuracy", "macro_f1"),
+    "evalnb.metrics.code": ("pass@k", "pass_rate"),
+    "evalnb.metrics.retrieval": ("hit@k", "map", "mrr", "ndcg@k", "precision@k", "recall@k"),
+    "evalnb.metrics.operational": ("cost", "latency", "tokens"),
+    "evalnb.metrics.precomputed": ("precomputed",),
+    "evalnb.metrics.judge.metrics": ("faithfulness", "judge_coherence", "judge_factuality", "judge_fluency",
+                                     "judge_helpfulness", "judge_relevance", "judge_rubric", "judge_safety",
+                                     "pairwise", "qa_factuality", "safety_violation"),
+}
+FAMILY_MODULES = tuple(FAMILIES)
 
 _REGISTRY: dict[str, type[Metric]] = {}
-_loaded = False
+_imported: set[str] = set()
 
 
 def register(cls: type[Metric]) -> type[Metric]:
@@ -38,17 +43,44 @@ def register(cls: type[Metric]) -> type[Metric]:
     return cls
 
 
-def _load_families() -> None:
-    global _loaded
-    if _loaded:
+def _import_family(module: str) -> None:
+    """Import one family module; a module that cannot load is an error, never a silent gap."""
+    if module in _imported:
         return
-    _loaded = True
-    for module in FAMILY_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # a real missing dependency inside the module: surface it
-                raise
+    try:
+        importlib.import_module(module)
+    except Exception as exc:
+        names = ", ".join(FAMILIES.get(module, ()))
+        raise MetricError(f"the metric family module '{module}' could not be imported ({type(exc).__name__}: {exc}); "
+                          f"its metrics ({names or 'unknown'}) are unavailable. Reinstall evalnb or the missing "
+                          "dependency named above.") from exc
+    _imported.add(module)
+
+
+def _family_of(name: str) -> str | None:
+    for module, names in FAMILIES.items():
+        if name in names:
+            return module
+    return None
+
+
+def _load_families() -> None:
+    for module in FAMILIES:
+        _import_family(module)
+
+
+def _resolve(name: str) -> tuple[type[Metric] | None, dict[str, Any]]:
+    if name in _REGISTRY:
+        return _REGISTRY[name], {}
+    match = _AT_K.match(name)
+    candidates = [name] + ([f"{match['base']}@k"] if match else [])
+    for candidate in candidates:
+        module = _family_of(candidate)
+        if module is not None:
+            _import_family(module)
+        if candidate in _REGISTRY:
+            return _REGISTRY[candidate], ({"k": int(match["k"])} if candidate != name and match else {})
+    return None, {}
 
 
 _AT_K = re.compile(r"^(?P<base>[a-z_]+)@(?P<k>\d+)$")
@@ -64,14 +96,10 @@ def metric(name: str | Metric, **settings: Any) -> Metric:
     """
     if isinstance(name, Metric):
         return name
-    _load_families()
-    cls = _REGISTRY.get(name)
+    cls, implied = _resolve(name)
+    settings = {**implied, **settings}
     if cls is None:
-        match = _AT_K.match(name)
-        if match and f"{match['base']}@k" in _REGISTRY:
-            cls = _REGISTRY[f"{match['base']}@k"]
-            settings = {"k": int(match["k"]), **settings}
-    if cls is None:
+        _load_families()  # an unknown name: list every metric, with the closest ones
         known = sorted(_REGISTRY)
         close = difflib.get_close_matches(name, known, n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""

@@ -224,6 +224,12 @@ def child(op: str, rows: int) -> dict:
         out["peer_s"] = time.perf_counter() - start
     import gc
 
+    # warm imports (scipy, statsmodels): a notebook has them loaded after the first call
+    import scipy.sparse  # noqa: F401
+    import scipy.stats  # noqa: F401
+    import statsmodels.stats.contingency_tables  # noqa: F401
+    import statsmodels.stats.proportion  # noqa: F401
+
     gc.collect()
     out["frame_mb"] = _rss_kb("VmRSS") / 1024
     out["peak_reset"] = _reset_peak()
@@ -285,6 +291,9 @@ def main() -> None:
     parser.add_argument("--ops", default=",".join(OPS))
     parser.add_argument("--before-ref", default=BEFORE_REF)
     parser.add_argument("--no-before", action="store_true")
+    parser.add_argument("--sides", default="after,before", help="which sides to measure in this run")
+    parser.add_argument("--save", help="write the measured cells as JSON here")
+    parser.add_argument("--merge", help="JSON cells of an earlier run (e.g. the slow before side) to print alongside")
     parser.add_argument("--skip-over", type=float, default=300.0, help="skip a before run projected beyond this (s)")
     parser.add_argument("--timeout", type=float, default=900.0)
     args = parser.parse_args()
@@ -299,10 +308,15 @@ def main() -> None:
     ops = [o for o in args.ops.split(",") if o]
     sys.path.insert(0, str(ROOT))
     _pool()
-    sides = [("after", ROOT)] + ([] if args.no_before else [("before", _before_tree(args.before_ref))])
+    wanted = [x for x in args.sides.split(",") if x and not (args.no_before and x == "before")]
+    sides = [(x, ROOT if x == "after" else _before_tree(args.before_ref)) for x in wanted]
+    merged = json.loads(Path(args.merge).read_text()) if args.merge else {}
     print(f"before = evalnb at {args.before_ref} (git archive), after = working tree; 6 models, 10 categories; "
           f"each cell a fresh process; RSS = peak added beyond the built frame (process peak)", flush=True)
     table: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+    for key, cells in merged.items():
+        op, side = key.split("/")
+        table[(op, side)] = [(r, d) for r, d in cells]
     for op in ops:
         for side, path in sides:
             runs: list[tuple[int, dict]] = []
@@ -326,13 +340,18 @@ def main() -> None:
                 shown = (f"{res['seconds']:.2f} s, +{res['added_mb']:.0f} MB" if "seconds" in res else res["skipped"])
                 print(f"  {op:<10}{side:<7}{rows:>9,}: {shown}", flush=True)
             table[(op, side)] = runs
+            if args.save:
+                Path(args.save).write_text(json.dumps({f"{o}/{sd}": c for (o, sd), c in table.items()}, indent=1))
+    shown_sides = [s for s in ("after", "before") if any((op, s) in table for op in ops)]
     print()
     head = "| operation | side | " + " | ".join(f"{r:,} rows" for r in sizes) + " | growth exponent |"
     print(head)
     print("|" + "---|" * (len(sizes) + 3))
     for op in ops:
-        for side, _ in sides:
-            runs = table[(op, side)]
+        for side in shown_sides:
+            runs = table.get((op, side), [])
+            if not runs:
+                continue
             cells = []
             for _, d in runs:
                 if "seconds" in d:

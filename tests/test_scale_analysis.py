@@ -211,3 +211,36 @@ def test_blb_plan_spends_n_boot_resamples_on_small_subsets():
     assert plan.subsets * plan.reps == 2000
     assert plan.size == round(1_000_000 ** rs.BLB_EXPONENT) and plan.size < 5_000
     assert math.isclose(np.log(plan.size) / np.log(1_000_000), rs.BLB_EXPONENT, abs_tol=1e-3)
+
+
+@pytest.mark.parametrize("family", ["logit", "poisson", "mixed"])
+def test_standardised_coefficients_without_a_refit_equal_the_refit(family):
+    # fit_kpi scales the raw coefficients instead of refitting on z-scored columns; the oracle is
+    # statsmodels' own refit on z-scored predictors (and KPI for the mixed model)
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(4)
+    n = 600
+    df = pd.DataFrame({"a": rng.normal(2, 3, n), "b": rng.gamma(2, 1, n), "g": rng.integers(0, 8, n)})
+    eta = 0.3 * df["a"] - 0.2 * df["b"]
+    df["kpi"] = {"logit": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float),
+                 "poisson": rng.poisson(np.exp(0.1 * eta)).astype(float),
+                 "mixed": eta + rng.normal(size=8)[df["g"]] + rng.normal(size=n)}[family]
+    fit = evalnb.fit_kpi(df, "kpi", ["a", "b"], family=family, groups="g" if family == "mixed" else None,
+                         incremental=False)
+    coef = fit.coefficients.set_index("term")
+    z = df.copy()
+    for c in ["a", "b"] + (["kpi"] if family == "mixed" else []):
+        z[c] = (z[c] - z[c].mean()) / z[c].std()
+    if family == "logit":
+        ref = smf.logit("kpi ~ a + b", z).fit(disp=0, cov_type="HC0")
+    elif family == "poisson":
+        ref = smf.poisson("kpi ~ a + b", z).fit(disp=0, cov_type="HC0")
+    else:
+        ref = smf.mixedlm("kpi ~ a + b", z, groups=z["g"]).fit(reml=True)
+    tol = 1e-6 if family != "mixed" else 1e-4
+    for term, name in (("Q('a')", "a"), ("Q('b')", "b")):
+        assert coef.loc[term, "std_coef"] == pytest.approx(ref.params[name], rel=tol)
+        lo, hi = ref.conf_int().loc[name]
+        assert coef.loc[term, "std_ci_low"] == pytest.approx(lo, rel=tol, abs=tol)
+        assert coef.loc[term, "std_ci_high"] == pytest.approx(hi, rel=tol, abs=tol)

@@ -182,22 +182,25 @@ def fit_kpi(data: Any, kpi: str, metrics: Sequence[str] | str, controls: Sequenc
     cov_label = ("cluster-robust by " + cluster if cov == "cluster" else
                  "model-based" if fam == "mixed" else cov if fam == "ols" or cov == "nonrobust" else
                  f"HC0 sandwich (asked {cov}; statsmodels has no leverage-adjusted SE for {fam})")
-    std = sub.copy()
-    for c in metrics + ([kpi] if fam in ("ols", "mixed") else []):
-        sd = std[c].std(ddof=1)
-        std[c] = (std[c] - std[c].mean()) / (sd if sd > 0 else 1.0)
-    std_raw = fit(std)
     conf = raw.conf_int(alpha=1 - ci)
-    sconf = std_raw.conf_int(alpha=1 - ci)
     terms = [t for t in raw.params.index if t not in ("Group Var", "alpha")]
     coef = pd.DataFrame({
         "term": terms, "coef": raw.params[terms].to_numpy(), "se": raw.bse[terms].to_numpy(),
         "ci_low": conf.loc[terms, 0].to_numpy(), "ci_high": conf.loc[terms, 1].to_numpy(),
         "p_value": raw.pvalues[terms].to_numpy()})
-    metric_terms = {_term(m) for m in metrics}
-    coef["std_coef"] = [std_raw.params[t] if t in metric_terms else np.nan for t in terms]
-    coef["std_ci_low"] = [sconf.loc[t, 0] if t in metric_terms else np.nan for t in terms]
-    coef["std_ci_high"] = [sconf.loc[t, 1] if t in metric_terms else np.nan for t in terms]
+    # Standardised coefficients without a second fit: every family here is equivariant under an
+    # affine rescaling of a predictor (and, for OLS / mixed, of the KPI), estimates, sandwich and
+    # model-based covariances alike, so the refit on z-scored columns gives coef * sd_x / sd_y and
+    # its CI scaled the same way (the test compares with that refit). Halves fit_kpi's cost.
+    def _sd(c: str) -> float:
+        sd = float(sub[c].std(ddof=1))
+        return sd if sd > 0 else 1.0
+
+    y_sd = _sd(kpi) if fam in ("ols", "mixed") else 1.0
+    scale = {_term(m): _sd(m) / y_sd for m in metrics}
+    coef["std_coef"] = [raw.params[t] * scale[t] if t in scale else np.nan for t in terms]
+    coef["std_ci_low"] = [conf.loc[t, 0] * scale[t] if t in scale else np.nan for t in terms]
+    coef["std_ci_high"] = [conf.loc[t, 1] * scale[t] if t in scale else np.nan for t in terms]
 
     inc = pd.DataFrame(columns=["metric", "measure", "delta", "ci_low", "ci_high", "folds"])
     if incremental and metrics:

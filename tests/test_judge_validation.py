@@ -115,3 +115,25 @@ def test_unieval_predictions_vs_human_scores():
     assert v.value("spearman") == pytest.approx(stats.spearmanr(df["pred"], df["human"]).statistic)
     assert v.value("kendall") == pytest.approx(stats.kendalltau(df["pred"], df["human"]).statistic)
     assert v.value("spearman") > 0.3                        # a learned metric that tracks people
+
+
+def test_kendall_ci_covers_on_tied_1_to_5_ratings():
+    # issue 15 item 5: judge and human 1-5 ratings from a latent bivariate normal (rho 0.6) cut
+    # at fixed points. The true tau-b comes from 100,000 draws. Before: Fieller-Hartley-Pearson's
+    # tie-free 0.437 / (n - 4) covered 88-91% here. R = 150 datasets of n = 100: MC SE 1.8%.
+    rng = np.random.default_rng(5)
+    cuts = [-1.2, -0.4, 0.3, 1.0]
+
+    def draw(n):
+        z = rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=n)
+        return np.digitize(z[:, 0], cuts) + 1.0, np.digitize(z[:, 1], cuts) + 1.0
+
+    truth = stats.kendalltau(*draw(100_000)).statistic
+    hits = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(150):
+            j, h = draw(100)
+            row = evalnb.validate_judge(judge=j, human=h).to_frame().set_index("statistic").loc["kendall"]
+            hits += row["ci_low"] <= truth <= row["ci_high"]
+    assert 0.915 <= hits / 150 <= 0.985, hits / 150

@@ -2,7 +2,8 @@
 
 * Agreement on categories: Cohen's kappa and weighted kappa (scikit-learn), confusion matrix.
 * Association on scores: Spearman, Kendall (tau-b) and Pearson (scipy), each with a 95% CI
-  (Fisher z; for Spearman and Kendall with the Fieller, Hartley & Pearson 1957 variances).
+  (Fisher z; Spearman with the Fieller, Hartley & Pearson 1957 variance, Kendall with the
+  tie-aware delta-method SE of tau-b, Brown & Benedetti 1977).
 * Binary decisions around a threshold ("good" = human >= threshold): true positive and true negative
   rates with Wilson CIs (statsmodels), balanced accuracy -- plain accuracy hides a judge that
   passes everything when most items are good.
@@ -73,15 +74,26 @@ class JudgeValidation:
         return (heat + text).properties(title=f"{self.judge} vs {self.human} (n={self.n})")
 
 
-def _corr_ci(r: float, n: int, kind: str) -> tuple[float, float]:
-    """Fisher-z CI; variance factors 1 (Pearson), 1.06 (Spearman), 0.437 (Kendall, on z of tau)."""
+def _corr_ci(r: float, n: int, kind: str, x: np.ndarray | None = None, y: np.ndarray | None = None) -> tuple[float, float]:
+    """Fisher-z CI; variance factors 1 (Pearson), 1.06 (Spearman); Kendall: the tie-aware SE.
+
+    Judge and human scores on a 1-5 scale are mostly ties; Fieller-Hartley-Pearson's fixed
+    0.437 / (n - 4) assumes none and covered 89-91% there (issue 15). With ties the delta-method
+    SE of tau-b (Brown & Benedetti 1977) is used (``evalnb.stats.correlation.rank_se_z``).
+    """
     from scipy import stats
 
     if n < 5 or not np.isfinite(r) or abs(r) >= 1:
         return (-1.0, 1.0) if n < 5 else (r, r)
-    factor, dof = {"pearson": (1.0, 3), "spearman": (1.06, 3), "kendall": (0.437, 4)}[kind]
+    if kind == "kendall" and x is not None and y is not None:
+        from ..stats.correlation import rank_se_z
+
+        se = rank_se_z("kendall", np.asarray(x, dtype=float), np.asarray(y, dtype=float), r)[0]
+    else:
+        factor, dof = {"pearson": (1.0, 3), "spearman": (1.06, 3), "kendall": (0.437, 4)}[kind]
+        se = math.sqrt(factor / (n - dof))
     z = math.atanh(r)
-    half = stats.norm.ppf(0.975) * math.sqrt(factor / (n - dof))
+    half = stats.norm.ppf(0.975) * se
     return math.tanh(z - half), math.tanh(z + half)
 
 
@@ -160,7 +172,7 @@ def validate_judge(data: Any = None, judge: Any = "judge", human: Any = "human",
     for kind, fn in (("spearman", stats.spearmanr), ("kendall", stats.kendalltau), ("pearson", stats.pearsonr)):
         res = fn(j, h)
         r, p = float(res.statistic), float(res.pvalue)
-        lo, hi = _corr_ci(r, n, kind)
+        lo, hi = _corr_ci(r, n, kind, j, h)
         add(kind, r, lo, hi, p)
     jr, hr = np.rint(j).astype(int), np.rint(h).astype(int)
     cats = sorted(set(labels) if labels is not None else set(jr) | set(hr))

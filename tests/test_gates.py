@@ -182,7 +182,7 @@ def test_sample_data_gate_end_to_end(sample, tmp_path, capsys):
 
 def test_sample_data_studio_selection_exported_loaded_and_enforced(sample, request, tmp_path):
     import evalnb
-    from evalnb.portfolio.config import portfolio_from_selection
+    from evalnb.portfolio.selection import portfolio_from_selection
 
     joined = request.getfixturevalue("sample_joined")
     selection = evalnb.select_portfolio(joined, kpi="thumbs_up")

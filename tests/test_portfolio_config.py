@@ -18,7 +18,8 @@ from evalnb._errors import ConfigError
 from evalnb.portfolio import yaml_safe
 from evalnb.portfolio.config import (SCHEMA_PATH, ConfigMigrationWarning, Gate, MetricSpec, Outcome, Portfolio,
                                      PortfolioValidationError, RollbackTrigger, SliceGate, json_schema_text,
-                                     load_portfolio, load_portfolio_text, portfolio_from_selection)
+                                     load_portfolio, load_portfolio_text)
+from evalnb.portfolio.selection import portfolio_from_selection
 
 GOOD = """\
 schema_version: 2

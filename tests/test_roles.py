@@ -54,7 +54,8 @@ def test_summarize_select_portfolio_gates_report_and_explorer_agree(frame):
                                                                          "cost_per_success", "otel_error"],
                                       safety=["toxicity"], n_boot=100, cv_repeats=1)
     from_summarize = {r.metric: "higher" if r.higher_is_better else "lower" for r in summary.itertuples()}
-    from_selection = {m.column: m.direction for _, m in sel.portfolio.metrics()}
+    portfolio = evalnb.portfolio_from_selection(sel)
+    from_selection = {m.column: m.direction for _, m in portfolio.metrics()}
     from_report = {c: "lower" if report_lower(c) else "higher" for c in TABLE}
     session = Session(frame.drop(columns=["task_success"]))
     from_explorer = {c: "higher" if session.higher_is_better(c) else "lower" for c in TABLE}
@@ -64,7 +65,6 @@ def test_summarize_select_portfolio_gates_report_and_explorer_agree(frame):
     assert from_report == want
     assert from_explorer == want
     # the gates read the direction the selection wrote into the portfolio
-    portfolio = sel.portfolio
     gated = [(r, s) for r, s in portfolio.metrics() if s.gate is not None]
     if gated:
         report = evalnb.gate(portfolio, frame, n_boot=50)

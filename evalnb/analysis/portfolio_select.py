@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import roles
+from .. import roles
 from .._errors import ConfigError, DataError, SmallSampleWarning
 from .correlate import as_frame, correlate, data_hash, kpi_columns, numeric, numeric_columns, require_columns
 from .kpi_models import corrected_ci, cv_score, design, detect_family, folds_for
@@ -72,9 +73,19 @@ class PortfolioSelection:
 
     @property
     def portfolio(self):
-        """The :class:`evalnb.Portfolio` config built from this selection."""
-        from ..portfolio.config import portfolio_from_selection
+        """The :class:`evalnb.Portfolio` config built from this selection.
 
+        .. deprecated:: 0.2
+            Use ``evalnb.portfolio_from_selection(sel)``: building a config is the portfolio
+            layer's job, and the analysis layer does not import it (the one exception, listed in
+            ``.importlinter``, until this alias is removed).
+        """
+        import warnings
+
+        from ..portfolio.selection import portfolio_from_selection
+
+        warnings.warn("PortfolioSelection.portfolio is deprecated; use evalnb.portfolio_from_selection(sel)",
+                      DeprecationWarning, stacklevel=2)
         return portfolio_from_selection(self)
 
     def choices(self) -> tuple[MetricChoice, ...]:

@@ -42,6 +42,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+@contextlib.contextmanager
+def _fake_server():
+    """Start ``python -m evalnb.testing.fake_openai`` (a separate process: the CLI does not import the
+    test tooling) and yield its base URL; stop it on exit."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "evalnb.testing.fake_openai", "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip() if proc.stdout else ""
+        if not line.startswith("http"):
+            from .._errors import EvalnbError
+
+            raise EvalnbError(f"the fake judge server did not start (exit code {proc.poll()})")
+        yield line
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if proc.stdout:
+            proc.stdout.close()
+
+
 def run(args: argparse.Namespace) -> int:
     import os
 
@@ -57,10 +83,7 @@ def run(args: argparse.Namespace) -> int:
         base_url = args.base_url
         model = args.model
         if args.fake:
-            from ..testing import FakeOpenAI
-
-            server = stack.enter_context(FakeOpenAI())
-            base_url, model = server.base_url, model or "fake-judge"
+            base_url, model = stack.enter_context(_fake_server()), model or "fake-judge"
         settings = {"base_url": base_url, "model": model, "api_key": os.environ.get(args.api_key_env),
                     "cache_dir": args.cache_dir, "concurrency": args.concurrency, "timeout": args.timeout,
                     "temperature": args.temperature, "max_tokens": args.max_tokens,

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from .. import roles
+from .. import roles
 from .._errors import EvalnbError, NotComputableWarning
 from .base import Metric
 from .registry import metric as make_metric
@@ -42,10 +43,26 @@ class Scores:
     def score_columns(self) -> list[str]:
         return [c for m in self.metrics.values() for c in m.columns if c in self.df.columns]
 
-    def summary(self, by: Sequence[str] = ("model",), **kwargs: Any):
-        from ..analysis.summarize import summarize
+    def summary(self) -> str:
+        """Plain text: each metric's status and signature, and n / mean of each score column.
 
-        return summarize(self, by=list(by), **kwargs)
+        Estimates per group with confidence intervals are :func:`evalnb.summarize`'s job (the
+        analysis layer); this stays in the metrics layer and imports nothing above it.
+
+        >>> Scores(pd.DataFrame({"model": ["a", "b"], "ok": [1.0, 0.0]}), {}, {"m": "m|v1"}).summary().splitlines()[0]
+        'Scores: 2 rows, 1 metrics (per-group estimates with CIs: evalnb.summarize(scores))'
+        """
+        lines = [f"Scores: {len(self.df)} rows, {len(self.signatures)} metrics "
+                 "(per-group estimates with CIs: evalnb.summarize(scores))"]
+        for name, sig in self.signatures.items():
+            lines.append(f"  {name} [{self.status.get(name, 'ok')}]: {sig}")
+        for col in self.score_columns:
+            values = pd.to_numeric(self.df[col], errors="coerce")
+            lines.append(f"  {col}: n={int(values.notna().sum())} mean={values.mean():.4g}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def signature_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"metric": list(self.signatures), "signature": list(self.signatures.values()),

@@ -26,7 +26,7 @@ from .._errors import ConfigError, EvalnbWarning
 from . import yaml_safe
 
 __all__ = ["Portfolio", "MetricSpec", "Gate", "SliceGate", "Evidence", "Outcome", "RollbackTrigger", "Recalibration",
-           "Provenance", "Validation", "DataRef", "load_portfolio", "load_portfolio_text", "portfolio_from_selection", "json_schema",
+           "Provenance", "Validation", "DataRef", "load_portfolio", "load_portfolio_text", "json_schema",
            "ConfigMigrationWarning", "PortfolioValidationError", "SCHEMA_VERSION", "DEFAULT_MIN_N",
            "default_gate_rule"]
 
@@ -558,7 +558,8 @@ def json_schema_text() -> str:
     return json.dumps(json_schema(), sort_keys=True, indent=2, allow_nan=False) + "\n"
 
 
-from .selection import portfolio_from_selection  # noqa: E402  (re-exported; no import cycle)
+# portfolio_from_selection lives in .selection (which imports this module); import it from there or
+# from evalnb: re-exporting it here made config <-> selection a cycle.
 
 
 def main(argv: list[str] | None = None) -> int:

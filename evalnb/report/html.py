@@ -108,13 +108,7 @@ def csp(style: str) -> str:
             "font-src 'none'; media-src 'none'; base-uri 'none'; form-action 'none'")
 
 
-def chart_img(chart: Any, alt: str) -> dict[str, str]:
-    """An Altair chart as an inline SVG ``<img>`` source (no script can run in it)."""
-    import vl_convert as vlc
-
-    spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
-    svg = vlc.vegalite_to_svg(spec)
-    return {"alt": alt, "src": "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode()}
+from .charts import chart_img  # noqa: E402,F401  (re-exported; sections import it from .charts)
 
 
 def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = None,

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .. import roles
+from .. import roles
 from .._display import frame_html, text_of
 
 KEY_COLUMNS = roles.KEY_COLUMNS
@@ -132,7 +133,7 @@ def _table(ctx: Context, sec: Any, name: str, df: pd.DataFrame, caption: str | N
 
 
 def _chart(sec: Any, chart: Any, alt_text: str) -> None:
-    from .html import chart_img
+    from .charts import chart_img
 
     sec.charts.append(chart_img(chart, alt_text))
 

@@ -116,7 +116,7 @@ def sniff(path: Path) -> str | None:
 
 def read(fmt: str, path: Path, *, allow_incomplete: bool = False):
     """Run importer ``fmt`` on ``path`` and return a RawTable with ``.notes`` set."""
-    from ..readers import RawTable
+    from ..records import RawTable
 
     name = canonical_name(fmt)
     if name not in FORMATS:
@@ -135,7 +135,7 @@ def read(fmt: str, path: Path, *, allow_incomplete: bool = False):
 
 
 def load_json(path: Path, what: str) -> Any:
-    from ..readers import loads_strict
+    from ..records import loads_strict
 
     try:
         return loads_strict(path.read_bytes().decode("utf-8-sig"))

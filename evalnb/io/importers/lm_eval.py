@@ -95,7 +95,7 @@ def _results_only(path: Path) -> Imported:
 
 
 def read(path: Path, *, allow_incomplete: bool = False, model: str | None = None, task: str | None = None) -> Imported:
-    from ..readers import loads_strict
+    from ..records import loads_strict
 
     if _is_results(path):
         return _results_only(path)

@@ -21,7 +21,7 @@ KNOWN_EVENTS = {"sampling", "match", "metrics", "embedding", "raw_sample", "erro
 
 
 def read(path: Path, *, allow_incomplete: bool = False) -> Imported:
-    from ..readers import loads_strict
+    from ..records import loads_strict
 
     spec: dict[str, Any] | None = None
     final = None

@@ -69,7 +69,7 @@ def _messages(value: Any) -> str | None:
 
 def _documents(path: Path) -> list[dict[str, Any]]:
     """Each JSON document of the file: one whole-file document, else one per line."""
-    from ..readers import loads_strict
+    from ..records import loads_strict
 
     try:
         text = path.read_bytes().decode("utf-8-sig")

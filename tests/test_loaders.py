@@ -435,9 +435,9 @@ def test_relevance_rating_says_reserved_and_how_to_rename(tmp_path, capsys):
     runs = evalnb.load_runs(path, columns={"human_relevance": "relevance"})
     assert runs.df["human_relevance"].tolist() == [3.5, 4.5, 5.5] and "relevance" not in runs.df
     assert main(["validate", str(path), "--map", "human_relevance=relevance"]) == 0
-    csv = write(tmp_path / "s.csv", "model,item_id,output,relevance\nm,1,x,4\n")
-    with pytest.raises(DataError, match="reserved retrieval column"):
-        evalnb.load_runs(csv)
+    csv = write(tmp_path / "s.csv", "model,item_id,output,relevance\nm,1,x,4\nm,2,y,high\n")
+    errors = evalnb.load_runs(csv, strict=False).errors
+    assert errors["line"].tolist() == [2, 3] and errors["problem"].str.contains("reserved retrieval column").all()
 
 
 def test_columns_maps_a_user_column_to_a_canonical_one(tmp_path):

@@ -111,7 +111,10 @@ def _as_text_list(value: Any, text_source: bool, ids: bool = False) -> list[str]
 
 
 def _as_relevance(value: Any, text_source: bool) -> dict[str, float] | None:
-    value = _decode_text_json(value, text_source)
+    try:
+        value = _decode_text_json(value, text_source)
+    except _Bad:  # plain text in a CSV cell ("high"): most likely a rating, not retrieval labels
+        raise _Bad(RELEVANCE_HINT.format(what=f"the text {value!r:.40}")) from None
     if value is None:
         return None
     if isinstance(value, (list, tuple)):

@@ -371,10 +371,13 @@ class _Bucket:
         if limit_f <= 0:
             return
         self._refill(now)
+        # The header is the server's count when that call arrived, floored; calls sent after it
+        # are not in it. +1 undoes the floor, so pacing is not pulled below the limit each reply.
+        target = remaining_f + 1.0 - others
         if self.capacity is None:
-            self.level = remaining_f - others
+            self.level = target
         self.capacity, self.rate = limit_f, limit_f / 60.0
-        self.level = min(self.level, remaining_f - others)  # the server's count wins where it is lower
+        self.level = min(self.level, target)  # the server's count wins where it is lower
 
 
 class _RateGate:

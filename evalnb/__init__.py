@@ -55,6 +55,8 @@ _API: dict[str, str] = {
     "load_portfolio": "evalnb.portfolio.config",
     "portfolio_from_selection": "evalnb.portfolio.selection",
     "gate": "evalnb.portfolio.gates",
+    "recalibrate": "evalnb.portfolio.recalibrate",
+    "RecalibrationProposal": "evalnb.portfolio.recalibrate",
     # report
     "report": "evalnb.report.html",
     "export_notebook": "evalnb.report.notebook",

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gate": ("gate", "enforce a portfolio's deployment gates on a run"),
     "drift": ("drift", "distribution, score and validity drift between two windows"),
     "report": ("report", "write a self-contained HTML report"),
+    "recalibrate": ("recalibrate", "re-validate a portfolio on fresh outcomes and propose the change"),
     "lab": ("lab", "open JupyterLab on the walkthrough notebook"),
 }
 

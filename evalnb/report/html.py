@@ -108,13 +108,26 @@ def csp(style: str) -> str:
             "font-src 'none'; media-src 'none'; base-uri 'none'; form-action 'none'")
 
 
+def standalone_page(title: str, body_html: str) -> str:
+    """A strict self-contained page (the report's style and CSP: no script, no request) around a
+    fragment that is already escaped (e.g. a result's ``to_html()``)."""
+    import html as _html
+
+    style = STYLE.read_text(encoding="utf-8")
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp(style)}\">"
+            f"<title>{_html.escape(title)}</title><style>{style}</style></head>"
+            f"<body><main><h1>{_html.escape(title)}</h1>{body_html}</main></body></html>\n")
+
+
 from .charts import chart_img  # noqa: E402,F401  (re-exported; sections import it from .charts)
 
 
 def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = None,
            path: str | os.PathLike | None = None, *, title: str = "evalnb report",
            kpi: str | None = None, metrics: Sequence[str] | None = None, max_chars: int = 2_000,
-           max_bytes: int = DEFAULT_MAX_BYTES, examples: int = 5, seed: int = 0) -> Report:
+           max_bytes: int = DEFAULT_MAX_BYTES, examples: int = 5, seed: int = 0,
+           recalibration: Any = None) -> Report:
     """Write a self-contained HTML report: summary, comparisons, failures, KPI validation, gates.
 
     Parameters
@@ -131,6 +144,7 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
     max_bytes : refuse to write a report larger than this (raise :class:`EvalnbError`).
     examples : worst items shown per model in the "Examples" section.
     seed : recorded and passed to the bootstrap-based analyses.
+    recalibration : an :func:`evalnb.recalibrate` proposal, optional: adds the recalibration section.
 
     Returns
     -------
@@ -152,7 +166,8 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
     if portfolio is not None and isinstance(portfolio, (str, os.PathLike)):
         portfolio = evalnb.load_portfolio(portfolio)
     ctx = S.Context(runs=runs, kpis=kpis, portfolio=portfolio, scores=scores, metrics=metrics, kpi=kpi,
-                    max_chars=max_chars, examples=examples, seed=seed)
+                    max_chars=max_chars, examples=examples, seed=seed,
+                    recalibration=recalibration)
 
     builders: list[tuple[str, str, Callable[[S.Context, Section], None]]] = [
         ("Summary", "summary", S.summary),
@@ -160,6 +175,7 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
         ("Failures", "failures", S.failures),
         ("KPI validation", "kpi", S.kpi_validation),
         ("Gates", "gates", S.gates),
+        *([("Recalibration", "recalibration", S.recalibration)] if recalibration is not None else []),
         ("Examples", "examples", S.examples),
     ]
     sections: list[Section] = []

@@ -12,7 +12,6 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .. import roles
-from .. import roles
 from .._display import frame_html, text_of
 
 KEY_COLUMNS = roles.KEY_COLUMNS
@@ -48,8 +47,11 @@ class Context:
     max_chars: int = 2_000
     examples: int = 5
     seed: int = 0
+    recalibration: Any = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     _scored: Any = None
+    _joined: Any = None
+    _gate_frame: Any = None
 
     # -- the per-item frame and its metric columns ---------------------------------------------
     def scored(self) -> Any:
@@ -95,7 +97,20 @@ class Context:
 
         if self.kpis is None:
             raise Skip("no KPI log given (pass kpis=... or --kpis)")
-        return evalnb.join_kpis(self.frame, self.kpis)
+        if self._joined is None:  # joined once, shared by every section that needs the KPIs
+            self._joined = evalnb.join_kpis(self.frame, self.kpis)
+        return self._joined
+
+    def gate_frame(self) -> pd.DataFrame:
+        """The runs' rows with the scored metric columns added, built once: gates read the scores
+        the other sections used instead of scoring every model's run again."""
+        if self._gate_frame is None:
+            df, scored = self.runs.df, self.frame
+            extra = [c for c in scored.columns if c not in df.columns]
+            if extra and len(scored) == len(df) and scored.index.equals(df.index):
+                df = pd.concat([df, scored[extra]], axis=1)
+            self._gate_frame = df
+        return self._gate_frame
 
     def kpi_column(self) -> str:
         if self.kpis is None:
@@ -231,12 +246,26 @@ def gates(ctx: Context, sec: Any) -> None:
         raise Skip("no portfolio given (pass portfolio=... or --portfolio)")
     sec.intro = "Each model's run against the portfolio's deployment gates (fail closed on NaN or small n)."
     rows = []
+    frame = ctx.gate_frame()
     for model in ctx.runs.models:
-        res = evalnb.gate(ctx.portfolio, ctx.runs.filter(model=model))
+        res = evalnb.gate(ctx.portfolio, frame[frame["model"] == model].reset_index(drop=True))
         frame = res.to_frame()
         frame.insert(0, "model", model)
         rows.append(frame)
     _table(ctx, sec, "gates", pd.concat(rows, ignore_index=True), caption="Gate results")
+
+
+def recalibration(ctx: Context, sec: Any) -> None:
+    """The recalibration proposal (``evalnb.recalibrate``): re-validation and proposed changes."""
+    prop = ctx.recalibration
+    if prop is None:
+        raise Skip("no recalibration given (pass recalibration=evalnb.recalibrate(...))")
+    verdict = "a change is proposed" if prop.changed else "no change is needed"
+    sec.intro = (f"Re-validation of the portfolio on {prop.window} against {prop.proposed.outcome.kpi} "
+                 f"(compared with {prop.baseline}): {verdict}.")
+    _table(ctx, sec, "recalibration", prop.to_frame()[["column", "role", "status", "action", "reason"]],
+           caption="Proposed changes")
+    _table(ctx, sec, "revalidation", prop.checks, caption="Re-validation")
 
 
 def examples(ctx: Context, sec: Any) -> None:

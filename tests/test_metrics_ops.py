@@ -171,7 +171,7 @@ def test_latency_summary_p50_p95_p99_with_small_n_flag():
     assert "p99 ~ max at this n" in p99["note"]  # RELIABILITY S07
     values = np.sort(frame["latency_ms"])
     assert table.iloc[0]["estimate"] == pytest.approx(np.quantile(values, 0.5))
-    assert p99["ci_high"] == values[-1]
+    assert p99["ci_high"] == np.inf  # n=50 < 368: no order statistic bounds p99 from above (issue 15)
     assert (table["ci_low"] <= table["estimate"]).all() and (table["estimate"] <= table["ci_high"]).all()
 
 

@@ -51,7 +51,6 @@ class Context:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     _scored: Any = None
     _joined: Any = None
-    _gate_frame: Any = None
 
     # -- the per-item frame and its metric columns ---------------------------------------------
     def scored(self) -> Any:
@@ -100,17 +99,6 @@ class Context:
         if self._joined is None:  # joined once, shared by every section that needs the KPIs
             self._joined = evalnb.join_kpis(self.frame, self.kpis)
         return self._joined
-
-    def gate_frame(self) -> pd.DataFrame:
-        """The runs' rows with the scored metric columns added, built once: gates read the scores
-        the other sections used instead of scoring every model's run again."""
-        if self._gate_frame is None:
-            df, scored = self.runs.df, self.frame
-            extra = [c for c in scored.columns if c not in df.columns]
-            if extra and len(scored) == len(df) and scored.index.equals(df.index):
-                df = pd.concat([df, scored[extra]], axis=1)
-            self._gate_frame = df
-        return self._gate_frame
 
     def kpi_column(self) -> str:
         if self.kpis is None:
@@ -246,9 +234,8 @@ def gates(ctx: Context, sec: Any) -> None:
         raise Skip("no portfolio given (pass portfolio=... or --portfolio)")
     sec.intro = "Each model's run against the portfolio's deployment gates (fail closed on NaN or small n)."
     rows = []
-    frame = ctx.gate_frame()
     for model in ctx.runs.models:
-        res = evalnb.gate(ctx.portfolio, frame[frame["model"] == model].reset_index(drop=True))
+        res = evalnb.gate(ctx.portfolio, ctx.runs.filter(model=model))
         frame = res.to_frame()
         frame.insert(0, "model", model)
         rows.append(frame)

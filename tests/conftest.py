@@ -23,11 +23,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# The judge journal's HMAC secret lives in the user config dir; tests keep theirs in a throwaway one.
+# The judge journal's HMAC secret lives in the user config dir; tests keep theirs under
+# test-artifacts/ (gitignored), stable across sessions so the notebooks' persistent judge cache
+# (build/notebooks/judge-cache) keeps verifying from one run to the next.
 if not os.environ.get("EVALNB_SECRET_DIR"):
-    import tempfile
-
-    os.environ["EVALNB_SECRET_DIR"] = tempfile.mkdtemp(prefix="evalnb-test-secret-")
+    os.environ["EVALNB_SECRET_DIR"] = str(Path(__file__).resolve().parents[1] / "test-artifacts" / "evalnb-secret")
 
 
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")

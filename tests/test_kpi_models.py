@@ -120,3 +120,39 @@ def test_sample_data_faithfulness_carries_more_weight_than_bleu(sample_joined, s
     assert inc.loc["judge_faithfulness", "ci_low"] > inc.loc["bleu", "ci_high"]
     assert fit.family == "logit" and fit.n == len(df)
     fit.chart().to_dict()
+
+
+@pytest.mark.parametrize("jitter", [0.0, 1e-6])
+def test_collinear_copies_are_detected_dropped_and_the_kept_coefficient_is_right(jitter):
+    # issue 15 item 4: truth kpi = 1.04 * a + N(0, 1). Before: an exact copy of a gave both columns
+    # coef 0.516 with p = 4.7e-91; a copy plus 1e-6 noise gave -14,335 and +14,336, silently.
+    from evalnb.analysis.kpi_models import CollinearityWarning
+
+    rng = np.random.default_rng(4)
+    n = 400
+    a = rng.normal(size=n)
+    df = pd.DataFrame({"a": a, "a_copy": a + jitter * rng.normal(size=n), "other": rng.normal(size=n)})
+    df["kpi"] = 1.04 * a + rng.normal(size=n)
+    with pytest.warns(CollinearityWarning, match=r"'a_copy' is a linear combination of a .*dropped 'a_copy'"):
+        fit = evalnb.fit_kpi(df, "kpi", ["a", "a_copy", "other"], incremental=False)
+    coef = fit.coefficients.set_index("term")
+    assert "Q('a_copy')" not in coef.index and list(fit.metrics) == ["a", "other"]
+    assert "a_copy" in fit.settings["dropped"] and "dropped: 'a_copy'" in fit.summary()
+    # the kept coefficient is statsmodels' OLS of kpi on a and other alone, and covers the truth
+    import statsmodels.api as sm
+
+    ref = sm.OLS(df["kpi"], sm.add_constant(df[["a", "other"]])).fit(cov_type="HC3")
+    assert coef.loc["Q('a')", "coef"] == pytest.approx(ref.params["a"], rel=1e-10)
+    assert coef.loc["Q('a')", "ci_low"] <= 1.04 <= coef.loc["Q('a')", "ci_high"]
+
+
+def test_strong_but_identified_collinearity_warns_with_the_vif():
+    from evalnb.analysis.kpi_models import CollinearityWarning
+
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=300)
+    df = pd.DataFrame({"a": a, "b": a + 0.1 * rng.normal(size=300)})   # VIF ~ 1 + 1 / 0.01 = 101
+    df["kpi"] = a + rng.normal(size=300)
+    with pytest.warns(CollinearityWarning, match=r"VIF > 10\): a \d+\.\d, b \d+\.\d"):
+        fit = evalnb.fit_kpi(df, "kpi", ["a", "b"], incremental=False)
+    assert list(fit.metrics) == ["a", "b"] and 50 < fit.settings["vif"]["b"] < 200

@@ -25,10 +25,79 @@ import pandas as pd
 
 from .. import roles
 from .._deps import require
-from .._errors import ConfigError, DataError
+from .._errors import ConfigError, DataError, EvalnbWarning
 from .correlate import as_frame, numeric, require_columns
 
 FAMILIES = ("auto", "ols", "logit", "poisson", "negbin", "mixed")
+VIF_WARN = 10.0     # a metric's VIF above this: warn (its SE is inflated sqrt(VIF) times)
+VIF_DROP = 1000.0   # above this (R^2 on the others > 0.999): not identified, dropped with a warning
+
+
+class CollinearityWarning(EvalnbWarning):
+    """A model term is (nearly) a linear combination of the others: its coefficient is not
+    identified from the data, so it was dropped (or its SE is inflated)."""
+
+
+def collinearity(sub: pd.DataFrame, metrics: Sequence[str], controls: Sequence[str]
+                 ) -> tuple[list[str], dict[str, str], dict[str, float], float]:
+    """(kept metrics, dropped metric -> reason, VIF of each kept metric, condition number).
+
+    Metrics are taken in order; each one's variance inflation factor is computed against the
+    intercept, the controls and the metrics kept so far (on z-scored columns). A metric with
+    VIF > ``VIF_DROP`` (an exact or near copy, or a sum of others) is dropped and the reason
+    names the columns it duplicates; the kept metrics' VIFs (each given all the others) are
+    returned for warnings. The condition number is that of the z-scored design.
+
+    >>> df = pd.DataFrame({"a": [1.0, 2, 3, 4, 5], "b": [2.0, 4, 6, 8, 10], "c": [1.0, 0, 1, 0, 2]})
+    >>> collinearity(df, ["a", "b", "c"], [])[1]["b"][:39]
+    "'b' is a linear combination of a (R^2 ="
+    """
+    base = [np.ones((len(sub), 1))]
+    if controls:
+        dummies = _dummies(sub, controls).to_numpy(dtype=float)
+        if dummies.size:
+            base.append(dummies)
+    base_x = np.column_stack(base)
+    kept: list[str] = []
+    cols: list[np.ndarray] = []
+    dropped: dict[str, str] = {}
+    for m in metrics:
+        v = numeric(sub, m)
+        sd = v.std()
+        if not sd > 0:
+            dropped[m] = f"'{m}' is constant: its coefficient is not identified; dropped from the model"
+            continue
+        z = (v - v.mean()) / sd
+        r2 = _r2(z, np.column_stack([base_x, *cols]) if cols else base_x)
+        vif = 1 / max(1 - r2, 1e-300)
+        if vif > VIF_DROP:
+            beta = np.linalg.lstsq(np.column_stack(cols) if cols else np.zeros((len(z), 0)), z, rcond=None)[0] \
+                if cols else np.zeros(0)
+            partners = [kept[i] for i in np.argsort(-np.abs(beta))[:3] if abs(beta[i]) > 1e-3] if len(beta) else []
+            what = ", ".join(partners) if partners else "the controls"
+            shown = "inf" if vif > 1e15 else f"{vif:.3g}"
+            dropped[m] = (f"'{m}' is {'a' if vif > 1e8 else 'nearly a'} linear combination of {what} "
+                          f"(R^2 = {r2:.6f}, VIF {shown} > {VIF_DROP:g}): their coefficients are not identified "
+                          f"(with both in, the fit splits one effect between them arbitrarily); dropped '{m}' "
+                          "from the model. Keep one, or merge them (e.g. their mean) into one column.")
+            continue
+        kept.append(m)
+        cols.append(z)
+    vifs = {}
+    for i, m in enumerate(kept):
+        others = [c for j, c in enumerate(cols) if j != i]
+        vifs[m] = 1 / max(1 - _r2(cols[i], np.column_stack([base_x, *others]) if others else base_x), 1e-300)
+    full = np.column_stack([base_x[:, 1:], *cols]) if cols else base_x[:, 1:]
+    cond = float(np.linalg.cond((full - full.mean(axis=0)) / np.where(full.std(axis=0) > 0, full.std(axis=0), 1))) \
+        if full.shape[1] else 1.0
+    return kept, dropped, vifs, cond
+
+
+def _r2(z: np.ndarray, X: np.ndarray) -> float:
+    beta, *_ = np.linalg.lstsq(X, z, rcond=None)
+    resid = z - X @ beta
+    total = float(((z - z.mean()) ** 2).sum())
+    return 1.0 - float(resid @ resid) / total if total > 0 else 1.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +110,8 @@ class KpiFit:
     coefficients : term, coef, se, ci_low, ci_high, p_value, std_coef, std_ci_low, std_ci_high.
     incremental : metric, measure (``"R2"`` or ``"AUC"``), delta, ci_low, ci_high, folds.
     family, formula, cov, n : what was fitted, on how many rows.
+    settings : CV design, ``dropped`` (metric -> why it left the model: constant, or a (near)
+        linear combination of others), ``vif`` (each kept metric's VIF) and ``condition_number``.
     """
 
     raw: Any
@@ -63,6 +134,11 @@ class KpiFit:
 
     def summary(self) -> str:
         lines = [f"{self.family} model of {self.kpi} (n={self.n}, SE: {self.cov})", f"formula: {self.formula}", ""]
+        for reason in (self.settings.get("dropped") or {}).values():
+            lines.insert(-1, f"dropped: {reason}")
+        high = {m: v for m, v in (self.settings.get("vif") or {}).items() if v > VIF_WARN}
+        if high:
+            lines.insert(-1, "collinear (VIF > 10): " + ", ".join(f"{m} {v:.1f}" for m, v in high.items()))
         for r in self.coefficients.itertuples():
             std = "" if not np.isfinite(r.std_coef) else f"  std {r.std_coef:+.3f} [{r.std_ci_low:+.3f}, {r.std_ci_high:+.3f}]"
             lines.append(f"  {r.term}: {r.coef:+.4g} [{r.ci_low:+.4g}, {r.ci_high:+.4g}] p={r.p_value:.3g}{std}")
@@ -158,6 +234,20 @@ def fit_kpi(data: Any, kpi: str, metrics: Sequence[str] | str, controls: Sequenc
     if len(sub) < len(metrics) + len(controls) + 3:
         raise DataError(f"fit_kpi: only {len(sub)} complete rows for {kpi} ~ {', '.join(metrics)}; need more data")
     fam = detect_family(sub[kpi].to_numpy()) if family == "auto" else family
+    # unidentified coefficients: an exact copy of a metric gave both copies coef 0.516 with
+    # p = 4.7e-91 (truth: one coefficient 1.04), a copy plus 1e-6 noise -14,335 and +14,336
+    asked = list(metrics)
+    metrics, dropped, vifs, cond = collinearity(sub, metrics, controls)
+    for reason in dropped.values():
+        warnings.warn(f"fit_kpi: {reason}", CollinearityWarning, stacklevel=2)
+    inflated = {m: v for m, v in vifs.items() if v > VIF_WARN}
+    if inflated:
+        warnings.warn("fit_kpi: strongly collinear metrics (VIF > " + f"{VIF_WARN:g}): "
+                      + ", ".join(f"{m} {v:.1f}" for m, v in inflated.items())
+                      + "; their coefficients have SEs inflated sqrt(VIF) times and split a shared effect; "
+                      "consider keeping one of them", CollinearityWarning, stacklevel=2)
+    if not metrics:
+        raise DataError(f"fit_kpi: no identifiable metric left for {kpi}: " + "; ".join(dropped.values()))
     formula = f"{_term(kpi)} ~ {_rhs(sub, metrics, controls)}"
 
     def fit(df: pd.DataFrame):
@@ -207,7 +297,8 @@ def fit_kpi(data: Any, kpi: str, metrics: Sequence[str] | str, controls: Sequenc
         inc = incremental_validity(sub, kpi, metrics, controls, family=fam, folds=cv_folds, repeats=cv_repeats,
                                    seed=seed, ci=ci)
     settings = {"cv_folds": cv_folds, "cv_repeats": cv_repeats, "seed": seed, "ci": ci, "controls": controls,
-                "groups": groups, "cluster": cluster}
+                "groups": groups, "cluster": cluster, "metrics_asked": asked, "dropped": dropped,
+                "vif": vifs, "condition_number": cond}
     return KpiFit(raw, coef, inc, fam, formula, cov_label, len(sub), kpi, tuple(metrics), settings)
 
 

@@ -144,6 +144,7 @@ def mean_replicates(x: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray |
 
 # Skewed samples below this n get a studentised bootstrap (bootstrap-t) instead of percentiles.
 SKEW_MAX_N = 1000
+SKEW_MIN_N = 10  # below this the studentised bootstrap's SE is too noisy to help
 SKEW_LIMIT = 0.5  # |sample skewness| above this counts as skewed (its SE is ~sqrt(6 / n): 0.45 at n=30)
 
 
@@ -204,7 +205,7 @@ def bootstrap_mean_ci(values, confidence: float = 0.95, n_boot: int = 2000, seed
         return Interval(point, point, point, len(x), method, confidence, note)
     n = len(x)
     skew = skewness(x)
-    if n < SKEW_MAX_N and abs(skew) > SKEW_LIMIT and n >= 3:
+    if SKEW_MIN_N <= n < SKEW_MAX_N and abs(skew) > SKEW_LIMIT:
         low, high = _studentized_mean_bounds(x, n_boot, seed, confidence)
         method = (f"bootstrap-t, studentised (B={n_boot}, seed={seed}; skewness {skew:.2f}: percentiles "
                   f"under-cover skewed data at n < {SKEW_MAX_N})")
@@ -347,7 +348,7 @@ def ratio_ci(numerator, denominator, confidence: float = 0.95, n_boot: int = 200
     low, high = _percentile_bounds(reps, confidence)
     lin = (num - point * den) / den.mean()  # linearised ratio (delta method): its skew drives the bias
     skew = skewness(lin)
-    if n < SKEW_MAX_N and abs(skew) > SKEW_LIMIT and n >= 3:
+    if SKEW_MIN_N <= n < SKEW_MAX_N and abs(skew) > SKEW_LIMIT:
         low, high = _studentized_ratio_bounds(num, den, point, n_boot, seed, confidence)
         method = (f"bootstrap-t of a ratio of sums, studentised by the delta-method SE (B={n_boot}, seed={seed}; "
                   f"skewness {skew:.2f})")

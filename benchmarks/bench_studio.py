@@ -12,7 +12,7 @@
 2. OLS with 20 regressors on 100,000 rows with HC3 errors: statsmodels directly vs fit_kpi.
 3. Calibration: coverage of 95% CIs over seeded simulated datasets with a known correlation
    (target 93-97%), and the false-positive rate of the cluster bootstrap under clustered nulls
-   (RELIABILITY S03: 50 clusters x 10 rows, ICC 0.7; target 5% +- 2%, the naive test inflated).
+   (docs/threat-model.md S03: 50 clusters x 10 rows, ICC 0.7; target 5% +- 2%, the naive test inflated).
 """
 from __future__ import annotations
 

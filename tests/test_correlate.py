@@ -93,7 +93,7 @@ def test_ci_contains_estimate_and_ignores_row_order(n, seed, method):
 
 
 @pytest.mark.parametrize("n", [3, 6])
-def test_small_samples_give_wide_ci_and_a_status(n):  # RELIABILITY S02
+def test_small_samples_give_wide_ci_and_a_status(n):  # docs/threat-model.md S02
     rng = np.random.default_rng(n)
     df = pd.DataFrame({"m": rng.normal(size=n), "k": rng.normal(size=n)})
     with pytest.warns(SmallSampleWarning, match="too few points"):
@@ -116,7 +116,7 @@ def test_precision_warning_names_the_needed_n():
         evalnb.correlate(df, "judge", "csat", method="pearson", by=None, precision=0.05)
 
 
-def test_holm_and_bh_adjust_the_metric_by_target_family():  # RELIABILITY S05
+def test_holm_and_bh_adjust_the_metric_by_target_family():  # docs/threat-model.md S05
     from statsmodels.stats.multitest import multipletests
 
     rng = np.random.default_rng(5)
@@ -169,7 +169,7 @@ def test_partial_correlation_matches_statsmodels_t_test():
     assert part.controls == "category, length"
 
 
-def test_cluster_bootstrap_holds_its_level_where_the_naive_test_does_not():  # RELIABILITY S03 (quick)
+def test_cluster_bootstrap_holds_its_level_where_the_naive_test_does_not():  # docs/threat-model.md S03 (quick)
     rng = np.random.default_rng(0)
     naive = cluster = 0
     sims = 200
@@ -197,7 +197,7 @@ def test_spearman_bootstrap_ci_is_calibrated_quick():
     assert 0.90 <= cover / sims <= 0.99
 
 
-def test_simpson_fixture_is_flagged_with_per_slice_estimates():  # RELIABILITY S04
+def test_simpson_fixture_is_flagged_with_per_slice_estimates():  # docs/threat-model.md S04
     rng = np.random.default_rng(0)
     parts = []
     for cat, shift in (("a", 0.0), ("b", 3.0)):

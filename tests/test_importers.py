@@ -1,4 +1,4 @@
-"""Importers of other tools' logs (RELIABILITY D13): detection, mapping, refusals, allow_incomplete."""
+"""Importers of other tools' logs (docs/threat-model.md D13): detection, mapping, refusals, allow_incomplete."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""Loading eval runs and KPI logs: RELIABILITY cases D01-D05 and D12, formats, joins."""
+"""Loading eval runs and KPI logs: threat-model (docs/threat-model.md) cases D01-D05 and D12, formats, joins."""
 from __future__ import annotations
 
 import json

@@ -168,7 +168,7 @@ def test_latency_summary_p50_p95_p99_with_small_n_flag():
     assert table["statistic"].tolist() == ["p50", "p95", "p99"]
     assert (table["n"] == 50).all()
     p99 = table.iloc[2]
-    assert "p99 ~ max at this n" in p99["note"]  # RELIABILITY S07
+    assert "p99 ~ max at this n" in p99["note"]  # docs/threat-model.md S07
     values = np.sort(frame["latency_ms"])
     assert table.iloc[0]["estimate"] == pytest.approx(np.quantile(values, 0.5))
     assert p99["ci_high"] == np.inf  # n=50 < 368: no order statistic bounds p99 from above (issue 15)

@@ -1,4 +1,4 @@
-"""Portfolio config: RELIABILITY cases C01-C10, round trips, schema file, selection -> config."""
+"""Portfolio config: threat-model (docs/threat-model.md) cases C01-C10, round trips, schema file, selection -> config."""
 from __future__ import annotations
 
 import json

@@ -77,7 +77,7 @@ def test_discrete_and_large_samples_take_the_fast_routes():
     assert d.test.startswith("paired t-test") and d.low == pytest.approx(0.01) and d.high == pytest.approx(0.01)
 
 
-def test_constant_sample_never_nan():  # RELIABILITY S01
+def test_constant_sample_never_nan():  # docs/threat-model.md S01
     ci = iv.bootstrap_mean_ci([0.7] * 30)
     assert (ci.estimate, ci.low, ci.high) == (0.7, 0.7, 0.7) and "constant" in ci.note
     rate = iv.proportion_ci([1] * 40)
@@ -215,7 +215,7 @@ def test_repr_html_escapes_model_names():
 
 
 # -- compare --------------------------------------------------------------------------------------
-def test_compare_paired_when_ids_match_unpaired_otherwise():  # RELIABILITY S06
+def test_compare_paired_when_ids_match_unpaired_otherwise():  # docs/threat-model.md S06
     frame = _two_models(shift=0.03)
     paired = compare(frame, baseline="base", candidate="cand", metrics=["quality", "ok"], n_boot=1000)
     table = paired.to_frame().set_index("metric")
@@ -235,7 +235,7 @@ def test_compare_paired_when_ids_match_unpaired_otherwise():  # RELIABILITY S06
     assert unpaired["ci_high"].iloc[0] - unpaired["ci_low"].iloc[0] > table.loc["quality", "ci_high"] - table.loc["quality", "ci_low"]
 
 
-def test_compare_adjusts_across_metrics():  # RELIABILITY S05
+def test_compare_adjusts_across_metrics():  # docs/threat-model.md S05
     rng = np.random.default_rng(9)
     n = 120
     cols = {f"m{i}": rng.random(2 * n) for i in range(20)}

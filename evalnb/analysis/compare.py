@@ -1,7 +1,7 @@
 """``compare``: candidate vs baseline on the same items, per metric, with adjusted p-values.
 
 Items are matched on ``item_id`` (and ``sample_id`` when both sides have it). When at least half
-of the smaller side matches, the comparison is **paired** on the matched items (RELIABILITY S06):
+of the smaller side matches, the comparison is **paired** on the matched items (docs/threat-model.md S06):
 
 - CI: percentile bootstrap of the mean paired difference (items resampled jointly);
 - p-value: McNemar's test for 0/1 outcomes (exact below 25 discordant pairs), otherwise a

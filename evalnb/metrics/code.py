@@ -79,7 +79,7 @@ def pass_at_k_table(outcomes: pd.DataFrame, k: int, *, group: Sequence[str] = ("
     -------
     DataFrame: group columns, ``samples`` (rows), ``n`` (with a verdict), ``c`` (passed),
     ``pass@k``, and ``status`` (``ok`` or ``excluded: ...``). Tasks with n < k are listed with
-    NaN and their reason -- never silently dropped (RELIABILITY X19).
+    NaN and their reason -- never silently dropped (docs/threat-model.md X19).
 
     Examples
     --------

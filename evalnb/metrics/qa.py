@@ -3,7 +3,7 @@
 The official evaluate-v1.1.py normalises an answer by lower-casing, deleting ASCII punctuation,
 replacing the articles a/an/the by a space and collapsing whitespace; EM compares normalised
 strings, F1 is the bag-of-tokens overlap, and both take the max over the gold answers. evalnb
-adds one step in front: Unicode NFC, so a decomposed "café" equals a composed one (RELIABILITY
+adds one step in front: Unicode NFC, so a decomposed "café" equals a composed one (docs/threat-model.md
 D05); on NFC text (almost all text) the numbers are the official ones, as the oracle test shows.
 
 The per-pair loop of the official script runs ~48,000 pairs/s here. This module computes the same

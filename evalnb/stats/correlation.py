@@ -33,7 +33,7 @@ import numpy as np
 from .._errors import SmallSampleWarning
 
 METHODS = ("pearson", "spearman", "kendall")
-MIN_N = 10                 # fewer points: CI = [-1, 1], status "too few points" (RELIABILITY S02)
+MIN_N = 10                 # fewer points: CI = [-1, 1], status "too few points" (docs/threat-model.md S02)
 MAX_FAILED_FRACTION = 0.1  # more degenerate (constant) resamples than this: CI = [-1, 1]
 _CHUNK_CELLS = 4_000_000   # resamples x cells processed at once (memory ~ 32 MB per array)
 _KENDALL_TABLE_MAX = 250_000
@@ -587,7 +587,7 @@ def _from_replicates(method: str, est: float, p: float, reps: np.ndarray, n: int
     zhat = math.atanh(min(max(est, -1 + 1e-12), 1 - 1e-12))
     if n_clusters is not None:
         # few clusters: small-sample factor sqrt(G / (G - 1)) and t with G - 1 df (as for
-        # cluster-robust SEs); iid p-values from scipy are far too small here (RELIABILITY S03)
+        # cluster-robust SEs); iid p-values from scipy are far too small here (docs/threat-model.md S03)
         g = max(n_clusters, 2)
         se_z *= math.sqrt(g / (g - 1))
         crit = float(stats.t.ppf(0.5 + ci / 2, g - 1))

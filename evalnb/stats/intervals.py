@@ -255,7 +255,7 @@ def quantile_ci(values, q: float, confidence: float = 0.95) -> Interval:
     The number of observations below the true quantile is Binomial(n, q); the bounds are the
     order statistics that scipy's ``quantile_test(...).confidence_interval`` picks from it. The point is
     ``numpy.quantile`` (linear interpolation). When fewer than ~2 observations are expected above
-    the quantile the estimate is essentially the sample maximum and the note says so (RELIABILITY
+    the quantile the estimate is essentially the sample maximum and the note says so (docs/threat-model.md
     S07: "p99 ~ max at this n").
 
     >>> ci = quantile_ci(np.arange(1, 101), 0.5)

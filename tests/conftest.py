@@ -96,3 +96,17 @@ def sample_kpis():
 @pytest.fixture(scope="session")
 def sample_joined(sample_runs, sample_kpis):
     return sample_runs.with_kpis(sample_kpis)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray instance for the session (issue 18): 2 CPUs, no dashboard, no network."""
+    import os
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_enable_metrics_collection", "0")
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    yield ray
+    ray.shutdown()

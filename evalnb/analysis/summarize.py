@@ -219,7 +219,6 @@ def corpus_interval(metric: Metric, column: str, group: pd.DataFrame, confidence
         method = (f"corpus_score; bootstrap percentile over items (B={n_boot}, seed={seed}; summed statistics "
                   f"drawn from their normal limit, n > {ANALYTIC_N:,})")
     if len(reps) == 0 or np.ptp(reps) == 0:
-
         return iv.Interval(point, point, point, n, method, confidence, "no variation to resample")
     alpha = 1 - confidence
     low, high = np.quantile(reps, [alpha / 2, 1 - alpha / 2])
@@ -346,7 +345,9 @@ def summarize(scores: Any, by: Sequence[str] | str | None = ("model",), metrics:
     Parameters
     ----------
     scores : :class:`~evalnb.metrics.scoring.Scores`, or a DataFrame (then ``metrics`` lists the
-        columns; aggregation is inferred: 0/1 -> rate, ``latency_ms`` -> percentiles, else mean).
+        columns; aggregation is inferred: 0/1 -> rate, ``latency_ms`` -> percentiles, else mean), or
+        a Parquet scores dataset (a folder, a ``.parquet`` glob or a ``ScoresDataset``): DuckDB then
+        aggregates out of core with the same numbers (:mod:`evalnb.analysis.dataset`).
     by : group columns (default ``["model"]``); ``None`` or ``[]`` for one overall group.
     metrics : metric names, output columns or numeric columns to include (default: all outputs).
     confidence : CI level. n_boot, seed : bootstrap replicates and seed (recorded in ``method``).
@@ -366,6 +367,14 @@ def summarize(scores: Any, by: Sequence[str] | str | None = ("model",), metrics:
     """
     from tqdm.auto import tqdm
 
+    from .dataset import is_dataset
+
+    if is_dataset(scores):  # a Parquet scores dataset: DuckDB aggregates out of core, same numbers
+        from .dataset import summarize_dataset
+
+        return summarize_dataset(scores, by, metrics, confidence=confidence, n_boot=n_boot, seed=seed,
+                                 aggregation=aggregation, higher_is_better=higher_is_better,
+                                 percentiles=percentiles, progress=progress)
     frame, specs = resolve_columns(scores, metrics, aggregation, higher_is_better)
     by_cols = [by] if isinstance(by, str) else list(by or [])
     missing = [c for c in by_cols if c not in frame.columns]

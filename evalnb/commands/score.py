@@ -107,6 +107,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--map", action="append", default=[], metavar="CANONICAL=COLUMN",
                         help="point a canonical column at one of yours, e.g. --map reference=gold_answer")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="ray: score batches in Ray Data actors (same numbers); -o is then a folder of Parquet partitions")
+    parser.add_argument("--address", help="a running Ray cluster for --engine ray (auto, ray://host:10001)")
 
 
 def _parse_map(pairs: list[str]) -> dict[str, str]:
@@ -161,6 +164,10 @@ def run(args: argparse.Namespace) -> int:
     names = [n.strip() for group in args.metrics for n in group.split(",") if n.strip()]
     built = [make_metric(n) for n in names]  # an unknown name fails before any file is read
     mapping = _parse_map(args.map)
+    if args.engine == "ray":
+        return _run_ray(args, built, mapping)
+    if args.address:
+        raise EvalnbError("--address is for --engine ray")
     runs = load_runs(_mapped_sources(args.runs, mapping) if mapping else args.runs)
     scores = score(runs, built, progress=not args.no_progress)
     for name, state in scores.status.items():
@@ -173,3 +180,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(scores.df):,} rows to {args.output}", file=sys.stderr)
     failed = [n for n, s in scores.status.items() if s != "ok"]
     return 2 if failed and len(failed) == len(scores.status) else 0
+
+
+def _run_ray(args: argparse.Namespace, built: list, mapping: dict[str, str]) -> int:
+    """Score on Ray Data: the files are read by Ray (Parquet/JSONL partitions), not loaded here."""
+    from ..metrics.scoring import score
+
+    result = score(args.runs if not mapping else _mapped_sources(args.runs, mapping), built, engine="ray",
+                   address=args.address, output=args.output)
+    for name, state in result.status.items():
+        print(f"{name}: {state}  [{result.signatures.get(name, '')}]")
+    if args.output:
+        print(f"wrote Parquet partitions to {args.output}", file=sys.stderr)
+    else:
+        table = short_table(result)
+        if not table.empty:
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    failed = [n for n, s in result.status.items() if s != "ok"]
+    return 2 if failed and len(failed) == len(result.status) else 0

@@ -99,6 +99,8 @@ def higher_is_better(column: str, metrics: Any = None, overrides: Mapping[str, A
     default : what to answer when neither the override, a metric nor the name rule decides (only
         then); None means True. ``select_portfolio`` passes the sign of the KPI association.
 
+    Examples
+    --------
     >>> higher_is_better("total_tokens"), higher_is_better("total_tokens", overrides={"total_tokens": True})
     (False, True)
     """
@@ -123,6 +125,8 @@ def direction(column: str, metrics: Any = None, overrides: Mapping[str, Any] | N
               default: str | None = None) -> str:
     """``"higher"`` or ``"lower"`` (is better), by :func:`higher_is_better`'s order.
 
+    Examples
+    --------
     >>> [direction(c) for c in ("toxicity", "otel_error", "total_tokens", "cost_per_success")]
     ['lower', 'lower', 'lower', 'lower']
     """
@@ -155,6 +159,8 @@ def is_binary(values: Any) -> bool:
 
     Booleans count as 0/1; text and NaN are ignored, so ``[0, 1, None]`` is binary and ``[]`` is not.
 
+    Examples
+    --------
     >>> is_binary([0.0, 1.0]), is_binary([0, 2]), is_binary([]), is_binary([True, False])
     (True, False, False, True)
     """
@@ -192,6 +198,8 @@ def is_key(column: str) -> bool:
 def role(column: str, kpis: Iterable[str] = (), metrics: Any = None) -> str:
     """``"key"``, ``"text"``, ``"kpi"`` (a production outcome, from the KPI log) or ``"metric"``.
 
+    Examples
+    --------
     >>> role("item_id"), role("output"), role("thumbs_up", kpis=["thumbs_up"]), role("bleu")
     ('key', 'text', 'kpi', 'metric')
     """

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from .. import roles
+from .. import roles
 from .._errors import EvalnbError, NotComputableWarning
 from .base import Metric
 from .registry import metric as make_metric
@@ -102,6 +103,8 @@ def score(data: Any, metrics: str | Metric | Iterable[str | Metric], *,
         scores to as Parquet partitions (a :class:`~evalnb.metrics.distributed.ScoresDataset` is
         returned). See :mod:`evalnb.metrics.distributed`.
 
+    Notes
+    -----
     A metric that cannot run on the data is reported in ``status`` as "not computable: why" with a
     :class:`NotComputableWarning`; the other metrics still run.
 

@@ -85,7 +85,10 @@ def export_notebook(notebook: str | os.PathLike, output: str | os.PathLike, *, e
     execute : run the notebook headless first (nbclient), so that outputs and widget state exist.
     timeout : per-cell timeout when executing.
 
-    Returns the path of the HTML file.
+    Returns
+    -------
+    Path
+        The path of the HTML file.
     """
     import nbformat
 

@@ -60,8 +60,11 @@ def generate(data: Any, *, model: str | None = None, base_url: str | None = None
     system : optional system prompt. settings : other :class:`JudgeConfig` fields (temperature,
         max_tokens, concurrency, cache_dir...). ``logprobs`` is off by default here.
 
-    Returns the frame with ``output``, ``generate_status``, token, cost and latency columns; a
-    failed call leaves ``output`` empty with its status (never an invented text).
+    Returns
+    -------
+    DataFrame
+        The frame with ``output``, ``generate_status``, token, cost and latency columns; a
+        failed call leaves ``output`` empty with its status (never an invented text).
 
     Examples
     --------

@@ -187,6 +187,9 @@ def _oracle(path: Path) -> dict:
 def test_the_peer_fixtures_are_there_and_small():
     assert {p.parent.name for p in INSPECT_LOGS} == {f"inspect-{v}" for v in INSPECT_VERSIONS}
     assert len(INSPECT_LOGS) == 10
+    for version in INSPECT_VERSIONS:  # every kind of ending is covered, in both versions
+        statuses = sorted(_oracle(p)["status"] for p in INSPECT_LOGS if p.parent.name == f"inspect-{version}")
+        assert statuses == ["cancelled", "error", "success", "success", "success"], version
     logs = [p for p in PEERS.rglob("*") if p.is_file() and "_src" not in str(p.relative_to(PEERS))]
     assert sum(p.stat().st_size for p in logs) < 600_000
 
@@ -447,7 +450,7 @@ def test_lm_eval_results_file_alone_is_refused_with_the_reason(tmp_path):
 
 
 OTEL_DIR = PEERS / "otel"
-OTEL_LOGS = sorted(OTEL_DIR.glob("*.json"))
+OTEL_LOGS = sorted(p for p in OTEL_DIR.glob("*.json") if ".console" not in p.name)
 
 
 def _output_text(mode: str, attrs: dict) -> str | None:
@@ -492,9 +495,10 @@ def test_otel_peer_spans_match_what_the_sdk_recorded(path):
         assert (row["prompt_tokens"], row["completion_tokens"]) == (tokens_in, tokens_out)
 
 
-def test_otel_sdk_console_json_reads_like_the_otlp_file():
-    console = next(OTEL_DIR.glob("*.console.jsonl"))
-    otlp = OTEL_DIR / console.name.replace(".console.jsonl", ".json")
+@pytest.mark.parametrize("layout", [".console.jsonl", ".console-default.json"])
+def test_otel_sdk_console_json_reads_like_the_otlp_file(layout):
+    console = next(OTEL_DIR.glob(f"*{layout}"))
+    otlp = OTEL_DIR / console.name.replace(layout, ".json")
     assert sniff(console) == "otel"
     cols = ["item_id", "request_id", "model", "input", "output", "prompt_tokens", "completion_tokens", "otel_error"]
     a = evalnb.load_runs(console).df.sort_values("item_id").reset_index(drop=True)
@@ -525,3 +529,14 @@ def test_openai_evals_peer_logs_match_the_recorder(name):
                                     else prompt[0]["content"])
     if "usage_prompt_tokens" in final:
         assert df["prompt_tokens"].sum() == final["usage_prompt_tokens"]
+
+
+def test_validate_cli_reads_zstd_archives_and_says_what_was_left_out(capsys):
+    from evalnb.cli import main
+
+    zstd_log = next(p for p in INSPECT_LOGS if p.parent.name == "inspect-0.3.285" and _oracle(p)["task"] == "arith")
+    assert main(["validate", str(zstd_log), "--no-progress"]) == 0
+    assert capsys.readouterr().out.startswith(f"{len(_oracle(zstd_log)['samples'])} valid rows, 0 problems")
+    assert main(["validate", str(PROMPTFOO_DIR / "one_prompt.json"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("5 valid rows, 0 problems") and "1 rows whose provider call failed left out" in out

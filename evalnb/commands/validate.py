@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     loader = load_kpis if args.kpis else load_runs
     loaded = loader(args.paths, strict=False, columns=_parse_map(args.map), progress=not args.no_progress)
     print(f"{len(loaded.df):,} valid rows, {len(loaded.errors):,} problems")
+    for note in loaded.df.attrs.get("import_notes", []):  # what an importer of another tool's log left out
+        print(note.text())
     if not loaded.errors.empty:
         print(loaded.errors.head(20).to_string(index=False))
         if args.errors:

@@ -84,7 +84,7 @@ def sniff(path: Path) -> str | None:
     if suffix == ".json":
         if not first.startswith("{"):
             return None
-        if '"resourceSpans"' in head:
+        if '"resourceSpans"' in head or ('"context"' in head and '"trace_id"' in head and '"attributes"' in head):
             return "otel"
         if '"evalId"' in head or ('"results"' in head and '"promptIdx"' in head) or '"promptfoo' in head:
             return "promptfoo"

@@ -1,6 +1,7 @@
 """OpenTelemetry GenAI spans: OTLP JSON (``{"resourceSpans": [...]}``, one document or one per line
 as the OpenTelemetry Collector's file exporter writes, whatever the file is named), or the Python
-SDK ConsoleSpanExporter's own JSON (one span object per line, ``context``/``attributes``).
+SDK ConsoleSpanExporter's own JSON (span objects with ``context``/``attributes``, one per line or
+in the exporter's default indented layout).
 
 LLM spans become rows; three attribute conventions are read:
 
@@ -67,28 +68,39 @@ def _messages(value: Any) -> str | None:
     return text_of(value)
 
 
-def _documents(path: Path) -> list[dict[str, Any]]:
-    """Each JSON document of the file: one whole-file document, else one per line."""
-    from ..records import loads_strict
+def _strict_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key '{key}'")
+        out[key] = value
+    return out
 
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"non-standard JSON literal {name}")
+
+
+def _documents(path: Path) -> list[Any]:
+    """Each JSON document of the file: one, one per line (JSON Lines, whatever the suffix), or
+    several written one after another (the SDK ConsoleSpanExporter's default indented layout)."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); OTLP JSON is UTF-8") from None
-    try:
-        return [loads_strict(text)]
-    except ValueError as whole:
-        docs = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                docs.append(loads_strict(line))
-            except ValueError as exc:
-                if lineno == 1:
-                    raise DataError(f"{path}: not valid OTLP JSON: {whole}") from None
-                raise DataError(f"{path}:{lineno}: not valid JSON in an OTLP JSON Lines file: {exc}") from None
-        return docs
+    decoder = json.JSONDecoder(object_pairs_hook=_strict_pairs, parse_constant=_no_constant)
+    docs, at, end = [], 0, len(text)
+    while True:
+        while at < end and text[at] in " \t\r\n":
+            at += 1
+        if at >= end:
+            return docs
+        try:
+            doc, at = decoder.raw_decode(text, at)
+        except ValueError as exc:
+            line = text.count("\n", 0, getattr(exc, "pos", at)) + 1
+            raise DataError(f"{path}:{line}: not valid OTLP JSON: {exc}") from None
+        docs.append(doc)
 
 
 def _indexed(attrs: dict[str, Any], prefix: str, suffix: str = "") -> list[dict[str, Any]]:

@@ -54,6 +54,8 @@ class PortfolioSelection:
     """The recommended metric portfolio for one KPI.
 
     ``to_frame()`` is the explanation table (one row per candidate: role, decision, why);
+    ``flag`` (table column and evidence field) is set on a primary whose gain CI includes 0;
+    the association and the primaries' CV gains come from held-out rows (``settings["evidence"]``);
     ``clusters`` groups redundant candidates; ``blind_spots`` lists metrics that track human
     ratings but not the KPI (or the reverse); ``steps`` is the greedy path; ``.portfolio``
     builds the exportable :class:`evalnb.Portfolio` config.
@@ -98,6 +100,8 @@ class PortfolioSelection:
         s = self.settings
         lines = [f"Portfolio for {self.kpi} ({s.get('measure')} by {s.get('cv_folds')}-fold CV x {s.get('cv_repeats')}, "
                  f"seed {s.get('seed')}; n={s.get('n')})"]
+        if s.get("evidence"):
+            lines.append(f"  evidence (association, CV gain) from {s['evidence']}")
         for role in ("primary", "secondary", "safety", "robustness"):
             chosen = getattr(self, role)
             names = ", ".join(f"{c.column if c.column != c.name else c.name} ({c.direction} is better)" for c in chosen)
@@ -106,7 +110,10 @@ class PortfolioSelection:
             lines.append(f"  {role:<10}: {names or '-'}")
         lines.append("\nWhy:")
         for r in self.table.itertuples():
-            lines.append(f"  [{r.decision:>7}] {r.metric}: {r.why}")
+            flag = getattr(r, "flag", "")
+            flag = flag if isinstance(flag, str) else ""
+            lines.append(f"  [{r.decision + ('*' if flag else ''):>7}] {r.metric}: {r.why}"
+                         + (f"\n            * FLAG: {flag}" if flag else ""))
         if not self.blind_spots.empty:
             lines.append("\nBlind spots:")
             lines += [f"  {r.metric}: {r.flag}" for r in self.blind_spots.itertuples()]
@@ -167,7 +174,7 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
                      kpi_direction: str | None = None, min_primary: int = 2, max_primary: int = 3,
                      max_secondary: int = 4, redundancy: float = 0.8, max_vif: float = 5.0, cost_weight: float = 0.001,
                      alpha: float = 0.05, n_boot: int = 1000, cv_folds: int = 5, cv_repeats: int = 2,
-                     seed: int = 0) -> PortfolioSelection:
+                     seed: int = 0, holdout: float = 0.5) -> PortfolioSelection:
     """Recommend primary, secondary, safety and robustness metrics for ``kpi``.
 
     Parameters
@@ -186,6 +193,13 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
     kpi_direction : ``"higher"`` or ``"lower"`` is better for the KPI (default from its name by
         :func:`evalnb.roles.direction`: escalation, handle time, latency, cost... are "lower").
     redundancy, max_vif : |Spearman| and VIF above which a candidate is redundant with a chosen one.
+    holdout : share of the rows (seeded random split) kept out of the selection: metrics are chosen
+        on the rest, and the evidence reported for them (association, CV gain and its CI) is
+        measured on the held-out rows, because evidence from the rows a metric was selected on is
+        optimistic (the chosen metric's CV gain read 0.063 there against 0.046 on fresh data).
+        0 selects and reports on all rows (flagged as optimistic); so do data too small to split
+        (fewer than ``20 x cv_folds`` complete rows). A primary whose gain CI includes 0 (on the
+        held-out rows, or when promoted to reach ``min_primary``) carries a ``flag``.
 
     Examples
     --------
@@ -217,21 +231,39 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
         kpi_direction = roles.direction(kpi)
     kpi_sign = 1.0 if kpi_direction == "higher" else -1.0
 
-    sub = frame[frame[kpi].notna()].reset_index(drop=True)
-    coverage = {c: float(sub[c].notna().mean()) for c in candidates}
+    everything = frame[frame[kpi].notna()].reset_index(drop=True)
+    coverage = {c: float(everything[c].notna().mean()) for c in candidates}
     dropped = {c for c, v in coverage.items() if v < 0.5}
     usable = [c for c in candidates if c not in dropped]
+    complete = everything.dropna(subset=usable + controls)
+    if len(complete) < 10 * cv_folds:
+        raise DataError(f"select_portfolio: only {len(complete)} rows have {kpi} and every candidate; need at least {10 * cv_folds}")
+    if not 0 <= holdout < 1:
+        raise ConfigError(f"select_portfolio: holdout={holdout} must be in [0, 1) (the share of rows kept for evidence)")
+    # selection split and evidence split (issue 15 item 8)
+    n_hold = int(round(len(everything) * holdout))
+    split = holdout > 0 and min(len(complete) * holdout, len(complete) * (1 - holdout)) >= 10 * cv_folds
+    if split:
+        perm = np.random.default_rng(seed).permutation(len(everything))
+        held = everything.iloc[np.sort(perm[:n_hold])].reset_index(drop=True)
+        sub = everything.iloc[np.sort(perm[n_hold:])].reset_index(drop=True)
+    else:
+        held, sub = everything, everything
     cv_rows = sub.dropna(subset=usable + controls).reset_index(drop=True)
-    if len(cv_rows) < 10 * cv_folds:
-        raise DataError(f"select_portfolio: only {len(cv_rows)} rows have {kpi} and every candidate; need at least {10 * cv_folds}")
+    held_rows = held.dropna(subset=usable + controls).reset_index(drop=True)
     family = detect_family(numeric(cv_rows, kpi))
     measure = "AUC" if family == "logit" else "R2"
-    h = data_hash(sub, [kpi, *candidates, *safety, *robustness, *controls])
+    h = data_hash(everything, [kpi, *candidates, *safety, *robustness, *controls])
+    evidence_from = (f"held-out {holdout:.0%} of rows (n={len(held_rows)}; selected on the other n={len(cv_rows)})"
+                     if split else "the selection rows themselves (optimistic: "
+                     + ("holdout=0" if holdout == 0 else f"too few rows for a {holdout:.0%} held-out split") + ")")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallSampleWarning)
         assoc = correlate(sub, [*candidates, *safety, *robustness], kpi, method="spearman", by=None,
                           n_boot=n_boot, seed=seed).table.set_index("metric")
+        held_assoc = (correlate(held, [*candidates, *safety, *robustness], kpi, method="spearman", by=None,
+                                n_boot=n_boot, seed=seed).table.set_index("metric") if split else assoc)
         human_assoc = (correlate(sub, [*candidates, *safety, *robustness], human, method="spearman", by=None,
                                  n_boot=n_boot, seed=seed).table.set_index("metric") if human else None)
 
@@ -292,6 +324,36 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
             reasons.setdefault(t[1], "")
     best_gain = steps[-1] if steps else None
 
+    # Evidence for the chosen metrics from rows the selection never saw: each one's CV gain when it
+    # joins the ones before it, on the held-out rows (evidence from the selection rows is
+    # optimistic: the chosen metric's gain read 0.063 there and 0.046 on fresh data, issue 15).
+    held_gain: dict[str, tuple[float, float, float]] = dict(chosen_gain)
+    gain_flags: dict[str, str] = {}
+    if selected and split:
+        yh, Xh, index_h, base_h = design(held_rows, kpi, selected, controls)
+        splits_h = folds_for(len(yh), cv_folds, cv_repeats, seed)
+        nt = len(yh) // cv_folds
+        cur = cv_score(yh, Xh[:, base_h], family, splits_h) if len(base_h) > 1 else _null_score(yh, family, splits_h)
+        for k, c in enumerate(selected):
+            cols = list(base_h) + [i for m in selected[:k + 1] for i in index_h[m]]
+            sc = cv_score(yh, Xh[:, cols], family, splits_h)
+            held_gain[c] = corrected_ci(sc - cur, len(yh) - nt, nt)
+            cur = sc
+    for c in selected:
+        g, sg = held_gain[c], chosen_gain[c]
+        parts = []
+        if not sg[1] > 0:
+            parts.append(f"promoted to reach min_primary={min_primary} although its gain's CI on the selection rows "
+                         f"[{sg[1]:+.4f}, {sg[2]:+.4f}] includes 0")
+        if split and not g[1] > 0:
+            parts.append(f"gain not confirmed on the held-out rows: {g[0]:+.4f} [{g[1]:+.4f}, {g[2]:+.4f}] includes 0")
+        if parts:
+            gain_flags[c] = "; ".join(parts)
+        if split:
+            hr = held_assoc.loc[c]
+            reasons[c] += (f" | held-out rows (n={len(held_rows)}): gain {g[0]:+.4f} [{g[1]:+.4f}, {g[2]:+.4f}], "
+                           f"rho {hr['estimate']:+.3f} [{hr['ci_low']:+.3f}, {hr['ci_high']:+.3f}]")
+
     secondary: list[str] = []
     primary_clusters = {clusters.get(s) for s in selected}
     ranked = sorted((c for c in candidates if c not in selected), key=lambda c: -abs(assoc.loc[c, "estimate"]) if np.isfinite(assoc.loc[c, "estimate"]) else 0)
@@ -325,7 +387,7 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
 
     def choice(c: str, role: str) -> MetricChoice:
         name, settings, signature = _metric_identity(c, data)
-        row = assoc.loc[c]
+        row = held_assoc.loc[c]
         est = float(row["estimate"]) if np.isfinite(row["estimate"]) else 0.0
         # evalnb.roles decides (metric object, then the name rule); only a column neither speaks
         # for takes the sign of its KPI association (primary/secondary) or "higher" (safety, robustness).
@@ -333,13 +395,18 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
             direction = roles.direction(c, data)
         else:
             direction = roles.direction(c, data, default="higher" if est * kpi_sign >= 0 else "lower")
-        gain = chosen_gain.get(c) or first_gain.get(c)
+        gain = held_gain.get(c) or first_gain.get(c)
+        picked = chosen_gain.get(c) or first_gain.get(c)
         evidence = {"kpi": kpi, "level": "sample", "method": "spearman", "estimate": float(row["estimate"]),
                     "ci_low": float(row["ci_low"]), "ci_high": float(row["ci_high"]), "p_value": float(row["p_value"]),
                     "p_adjusted": float(row["p_adjusted"]), "n": int(row["n"]), "data_hash": h,
                     "cv_gain": None if gain is None else float(gain[0]),
                     "cv_gain_ci": None if gain is None else (float(gain[1]), float(gain[2])),
-                    "why": reasons.get(c, f"{role} metric")}
+                    "why": reasons.get(c, f"{role} metric"),
+                    "evidence_rows": evidence_from,
+                    "cv_gain_rows": "held-out" if split and c in held_gain else "selection",
+                    "selection_cv_gain": None if picked is None else float(picked[0]),
+                    "flag": gain_flags.get(c, "")}
         return MetricChoice(name, c, settings, signature, role, direction, evidence)
 
     for c in safety:
@@ -350,12 +417,15 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
     role_of = {**{c: "primary" for c in selected}, **{c: "secondary" for c in secondary},
                **{c: "safety" for c in safety}, **{c: "robustness" for c in robustness}}
     for c in [*selected, *secondary, *safety, *robustness, *[c for c in candidates if c not in role_of]]:
-        row = assoc.loc[c]
-        g = chosen_gain.get(c) or first_gain.get(c)
+        row = held_assoc.loc[c]
+        g = held_gain.get(c) or first_gain.get(c)
+        picked = chosen_gain.get(c) or first_gain.get(c)
         rows.append({"metric": c, "role": role_of.get(c, ""), "decision": "in" if c in role_of else "out",
                      "why": reasons.get(c, ""), "estimate": row["estimate"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
                      "p_adjusted": row["p_adjusted"], "cv_gain": np.nan if g is None else g[0],
                      "cv_gain_ci_low": np.nan if g is None else g[1], "cv_gain_ci_high": np.nan if g is None else g[2],
+                     "cv_gain_rows": ("held-out" if split and c in held_gain else "selection") if g is not None else "",
+                     "selection_cv_gain": np.nan if picked is None else picked[0], "flag": gain_flags.get(c, ""),
                      "cost": _cost_of(c, costs, data), "cluster": clusters.get(c, np.nan)})
     for role, cols in (("safety", safety), ("robustness", robustness)):
         if not cols:
@@ -381,10 +451,13 @@ def select_portfolio(data: Any, kpi: str, candidates: Sequence[str] | None = Non
     settings = {"measure": measure, "family": family, "cv_folds": cv_folds, "cv_repeats": cv_repeats, "seed": seed,
                 "n_boot": n_boot, "n": len(cv_rows), "redundancy": redundancy, "max_vif": max_vif,
                 "cost_weight": cost_weight, "alpha": alpha, "controls": controls, "kpi_direction": kpi_direction,
-                "data_hash": h}
+                "data_hash": h, "holdout": holdout if split else 0.0, "n_selection": len(cv_rows),
+                "n_holdout": len(held_rows) if split else 0, "evidence": evidence_from}
+    method = ("evalnb.select_portfolio (greedy forward selection on cross-validated predictive power; "
+              f"evidence from {evidence_from})")
     return PortfolioSelection(kpi, tuple(choice(c, "primary") for c in selected), tuple(choice(c, "secondary") for c in secondary),
                               tuple(choice(c, "safety") for c in safety), tuple(choice(c, "robustness") for c in robustness),
-                              table, cluster_frame, blind, pd.DataFrame(steps), settings)
+                              table, cluster_frame, blind, pd.DataFrame(steps), settings, method)
 
 
 def _null_score(y: np.ndarray, family: str, splits) -> np.ndarray:

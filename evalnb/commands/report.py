@@ -12,6 +12,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--portfolio", help="portfolio config (YAML/JSON): adds the gates section")
     parser.add_argument("--metrics", help="comma-separated metric names to score first "
                                           "(default: the runs' operational and precomputed columns)")
+    parser.add_argument("--baseline", metavar="MODEL_OR_RUN",
+                        help="model or run_id that relative gates compare every other model with")
     parser.add_argument("--title", default="evalnb report")
     parser.add_argument("--max-chars", type=int, default=2_000, help="longest text shown per cell")
     parser.add_argument("--examples", type=int, default=5, help="worst items shown per model")
@@ -26,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     kpis = evalnb.load_kpis(args.kpis if len(args.kpis) > 1 else args.kpis[0]) if args.kpis else None
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     rep = evalnb.report(runs, kpis=kpis, portfolio=args.portfolio, path=args.output, title=args.title,
-                        kpi=args.kpi, metrics=metrics, max_chars=args.max_chars, examples=args.examples)
+                        kpi=args.kpi, metrics=metrics, max_chars=args.max_chars, examples=args.examples,
+                        baseline=args.baseline)
     if args.csv_dir:
         out = Path(args.csv_dir)
         for name in rep.tables:

@@ -1,6 +1,6 @@
 """``evalnb.report``: one self-contained, offline, script-free HTML file from eval runs.
 
-Safety (RELIABILITY.md design rule 4, cases R01-R11):
+Safety (docs/threat-model.md design rule 4, cases R01-R11):
 
 - Jinja2 with autoescape on for ``.html`` templates; data is only ever passed as *variables*, never
   rendered as a template, so ``{{7*7}}`` in a model output stays literal (R06, R07).
@@ -127,7 +127,7 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
            path: str | os.PathLike | None = None, *, title: str = "evalnb report",
            kpi: str | None = None, metrics: Sequence[str] | None = None, max_chars: int = 2_000,
            max_bytes: int = DEFAULT_MAX_BYTES, examples: int = 5, seed: int = 0,
-           recalibration: Any = None) -> Report:
+           recalibration: Any = None, baseline: str | None = None) -> Report:
     """Write a self-contained HTML report: summary, comparisons, failures, KPI validation, gates.
 
     Parameters
@@ -145,6 +145,7 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
     examples : worst items shown per model in the "Examples" section.
     seed : recorded and passed to the bootstrap-based analyses.
     recalibration : an :func:`evalnb.recalibrate` proposal, optional: adds the recalibration section.
+    baseline : a model or run_id: relative gates compare every other model with it on matched items.
 
     Returns
     -------
@@ -167,9 +168,10 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
         portfolio = evalnb.load_portfolio(portfolio)
     ctx = S.Context(runs=runs, kpis=kpis, portfolio=portfolio, scores=scores, metrics=metrics, kpi=kpi,
                     max_chars=max_chars, examples=examples, seed=seed,
-                    recalibration=recalibration)
+                    recalibration=recalibration, baseline=baseline)
 
     builders: list[tuple[str, str, Callable[[S.Context, Section], None]]] = [
+        *([("Decision", "decision", S.decision)] if portfolio is not None else []),
         ("Summary", "summary", S.summary),
         ("Comparisons", "compare", S.compare),
         ("Failures", "failures", S.failures),

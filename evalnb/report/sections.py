@@ -48,7 +48,9 @@ class Context:
     examples: int = 5
     seed: int = 0
     recalibration: Any = None
+    baseline: str | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _gate_results: Any = None
     _scored: Any = None
     _joined: Any = None
 
@@ -227,19 +229,76 @@ def kpi_validation(ctx: Context, sec: Any) -> None:
         sec.warnings.append(f"chart not rendered: {exc}")
 
 
-def gates(ctx: Context, sec: Any) -> None:
+def gate_results(ctx: Context) -> pd.DataFrame:
+    """Every model's gate table, computed once for the decision matrix and the gates section.
+
+    With ``ctx.baseline`` (a model or run_id), relative gates compare each model with that run on
+    matched items, and the baseline itself is not gated against itself.
+    """
     import evalnb
 
+    if ctx._gate_results is not None:
+        return ctx._gate_results
     if ctx.portfolio is None:
         raise Skip("no portfolio given (pass portfolio=... or --portfolio)")
-    sec.intro = "Each model's run against the portfolio's deployment gates (fail closed on NaN or small n)."
+    baseline = None
+    models = list(ctx.runs.models)
+    if ctx.baseline:
+        df = ctx.runs.df
+        pick = df["model"] == ctx.baseline
+        if not pick.any() and "run_id" in df:
+            pick = df["run_id"] == ctx.baseline
+        if not pick.any():
+            raise Skip(f"baseline '{ctx.baseline}' matches no model or run_id; models: {', '.join(models)}")
+        baseline = df[pick].reset_index(drop=True)
+        models = [m for m in models if m not in set(baseline["model"])]
     rows = []
-    for model in ctx.runs.models:
-        res = evalnb.gate(ctx.portfolio, ctx.runs.filter(model=model))
+    for model in models:
+        res = evalnb.gate(ctx.portfolio, ctx.runs.filter(model=model), baseline=baseline)
         frame = res.to_frame()
         frame.insert(0, "model", model)
         rows.append(frame)
-    _table(ctx, sec, "gates", pd.concat(rows, ignore_index=True), caption="Gate results")
+    ctx._gate_results = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    return ctx._gate_results
+
+
+def gates(ctx: Context, sec: Any) -> None:
+    frame = gate_results(ctx)
+    sec.intro = ("Each model's run against the portfolio's deployment gates (fail closed on NaN or small n)"
+                 + (f"; relative gates against the baseline {ctx.baseline}." if ctx.baseline else ".")
+                 + " Each threshold comes from the portfolio's gate.")
+    _table(ctx, sec, "gates", frame, caption="Gate results")
+
+
+def decision(ctx: Context, sec: Any) -> None:
+    """The first screen: which models pass which gate (a coloured model x gate matrix)."""
+    import html as _html
+
+    frame = gate_results(ctx)
+    if frame.empty:
+        raise Skip("no model to gate")
+    overall = frame[frame["slice"].fillna("").astype(str).isin(["", "all", "None"])] if "slice" in frame else frame
+    overall = overall if not overall.empty else frame
+    matrix = (overall.groupby(["model", "column"], sort=False)["status"]
+              .agg(lambda s: "fail" if (s == "fail").any() else ("error" if (s != "pass").any() else "pass"))
+              .unstack("column"))
+    verdict = frame.groupby("model", sort=False)["status"].agg(
+        lambda s: "fail" if (s == "fail").any() else ("error" if (s != "pass").any() else "pass"))
+    passing = [m for m, v in verdict.items() if v == "pass"]
+    sec.intro = (f"{len(passing)} of {len(verdict)} model(s) pass every gate"
+                 + (f": {', '.join(passing)}" if passing else "") + ". Cells: pass / fail / error (could not be "
+                 "evaluated: fails closed); details in the Gates section.")
+    head = "".join(f"<th>{_html.escape(str(c))}</th>" for c in ["model", "all gates", *matrix.columns])
+    body = []
+    for model, row in matrix.iterrows():
+        cells = [f"<th>{_html.escape(str(model))}</th>",
+                 f'<td class="gate-{verdict[model]}">{verdict[model].upper()}</td>']
+        cells += [f'<td class="gate-{v}">{_html.escape(str(v)).upper()}</td>' if isinstance(v, str) else "<td>-</td>"
+                  for v in row]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    ctx.tables["decision"] = matrix.assign(all_gates=verdict).reset_index()
+    sec.tables.append(f'<table class="evalnb-table decision"><caption>Decision: model x gate</caption>'
+                      f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
 def recalibration(ctx: Context, sec: Any) -> None:

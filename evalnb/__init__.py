@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from ._version import __version__  # one version string (pyproject.toml's, checked by a test)
 
 _API: dict[str, str] = {
     # io and data model
@@ -82,6 +82,8 @@ __all__ = sorted(_API) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "errors":  # the public module with the whole error and warning hierarchy
+        return importlib.import_module("evalnb.errors")
     module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'evalnb' has no attribute '{name}'")

@@ -25,7 +25,9 @@ import pandas as pd
 from .._errors import EvalnbError
 from ..metrics.base import CORPUS, PROPORTION
 from ..stats import intervals as iv
-from ..stats.multiplicity import LABELS, adjust
+from .._compat import renamed
+from ..stats.multiplicity import LABELS
+from ..stats.multiplicity import adjust as adjust_p
 from .summarize import ColumnSpec, _sums_route, corpus_replicates, paired_corpus_replicates, resolve_columns
 
 FRAME_COLUMNS = ["metric", "source", "statistic", "baseline", "candidate", "difference", "ci_low", "ci_high",
@@ -213,8 +215,9 @@ def _compare_one(frame: pd.DataFrame, specs: list[ColumnSpec], model_col: str, b
 
 
 def compare(scores: Any, baseline: str, candidate: str, metrics: Sequence[str] | str | None = None, *,
-            by: Sequence[str] | str | None = None, model_col: str = "model", method: str = "holm",
-            alpha: float = 0.05, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0) -> Comparison:
+            by: Sequence[str] | str | None = None, model_col: str = "model", adjust: str = "holm",
+            alpha: float = 0.05, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0,
+            method: str | None = None) -> Comparison:
     """Compare two models on matched items: difference, CI and adjusted p-value per metric.
 
     Parameters
@@ -224,7 +227,8 @@ def compare(scores: Any, baseline: str, candidate: str, metrics: Sequence[str] |
     metrics : metrics or columns to compare (default: every metric output).
     by : optional slice columns (e.g. ``["category"]``): compare within each slice; the
         adjustment then covers every metric x slice.
-    method : ``"holm"`` (family-wise error) or ``"bh"`` (false discovery rate).
+    adjust : ``"holm"`` (family-wise error) or ``"bh"`` (false discovery rate) across the
+        metrics; ``method=`` is its old name (deprecated, removed in 0.3).
     alpha, confidence, n_boot, seed : test level, CI level, bootstrap replicates, seed.
 
     Examples
@@ -232,6 +236,7 @@ def compare(scores: Any, baseline: str, candidate: str, metrics: Sequence[str] |
     >>> cmp = evalnb.compare(scores, baseline="nova-medium", candidate="swift-small")   # doctest: +SKIP
     >>> cmp.to_frame()[["metric", "difference", "ci_low", "ci_high", "p_adjusted"]]      # doctest: +SKIP
     """
+    method = renamed("compare", "method", method, "adjust", adjust)
     frame, specs = resolve_columns(scores, metrics)
     if model_col not in frame:
         raise EvalnbError(f"compare needs a '{model_col}' column to tell the models apart")
@@ -254,7 +259,7 @@ def compare(scores: Any, baseline: str, candidate: str, metrics: Sequence[str] |
     else:
         rows = _compare_one(frame, specs, model_col, baseline, candidate, confidence, n_boot, seed)
     out = pd.DataFrame(rows, columns=by_cols + [c for c in FRAME_COLUMNS if c not in ("p_adjusted", "significant", "better")])
-    adj = adjust(out["p_value"].to_numpy(dtype=float), method=method, alpha=alpha)
+    adj = adjust_p(out["p_value"].to_numpy(dtype=float), method=method, alpha=alpha)
     out.insert(out.columns.get_loc("p_value") + 1, "p_adjusted", adj.p_adjusted)
     out.insert(out.columns.get_loc("p_adjusted") + 1, "significant", adj.reject)
     better = []

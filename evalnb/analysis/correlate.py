@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .. import roles
+from .._compat import renamed
+from .. import roles
 from .._errors import ConfigError, DataError, SimpsonWarning, SmallSampleWarning
 from ..stats import correlation as corr
 
@@ -196,8 +198,8 @@ def correlate(data: Any, metrics: Sequence[str] | str | None = None, targets: Se
               kpis: Any = None, level: str | Sequence[str] = "sample", method: str | Sequence[str] = corr.METHODS,
               group: str | None = None, system: str = "model", cluster: str | None = None,
               controls: Sequence[str] | None = None, by: str | None = "auto", adjust: str = "holm",
-              ci: float = 0.95, n_boot: int = 2000, seed: int = 0, min_n: int = corr.MIN_N,
-              precision: float | None = None) -> Correlations:
+              confidence: float = 0.95, n_boot: int = 2000, seed: int = 0, min_n: int = corr.MIN_N,
+              precision: float | None = None, ci: float | None = None) -> Correlations:
     """Correlate metric columns with KPI or human-rating columns, with CIs and adjusted p-values.
 
     Parameters
@@ -216,7 +218,8 @@ def correlate(data: Any, metrics: Sequence[str] | str | None = None, targets: Se
         within-slice sign; the per-slice estimates are in ``.slices``.
     adjust : ``"holm"`` (default), ``"bh"`` or ``"none"``; the family is every metric x target of
         one level and method.
-    ci, n_boot, seed : interval level, bootstrap resamples, seed (recorded in ``settings``).
+    confidence, n_boot, seed : interval level, bootstrap resamples, seed (recorded in ``settings``).
+        ``ci=`` is the old name of ``confidence=`` (deprecated, removed in 0.3).
     min_n : fewer units than this give CI = [-1, 1] and status "too few points".
     precision : warn (:class:`SmallSampleWarning`) when a CI half-width exceeds this.
 
@@ -225,6 +228,7 @@ def correlate(data: Any, metrics: Sequence[str] | str | None = None, targets: Se
     >>> res = evalnb.correlate(joined, ["judge_relevance", "judge_faithfulness"], "thumbs_up")  # doctest: +SKIP
     >>> res.to_frame()[["metric", "method", "estimate", "ci_low", "ci_high", "p_adjusted"]]     # doctest: +SKIP
     """
+    ci = renamed("correlate", "ci", ci, "confidence", confidence)
     frame = as_frame(data, kpis)
     metrics, targets = resolve(frame, metrics, targets)
     for target in targets:

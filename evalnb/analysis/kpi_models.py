@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .. import roles
+from .._compat import renamed
+from .. import roles
 from .._deps import require
 from .._errors import ConfigError, DataError, EvalnbWarning
 from .correlate import as_frame, numeric, require_columns
@@ -189,7 +191,7 @@ def detect_family(y: np.ndarray) -> str:
 def fit_kpi(data: Any, kpi: str, metrics: Sequence[str] | str, controls: Sequence[str] | None = None, *,
             family: str = "auto", groups: str | None = None, cov: str = "HC3", cluster: str | None = None,
             kpis: Any = None, incremental: bool = True, cv_folds: int = 5, cv_repeats: int = 2, seed: int = 0,
-            ci: float = 0.95) -> KpiFit:
+            confidence: float = 0.95, ci: float | None = None) -> KpiFit:
     """Fit a model of ``kpi`` on metric columns (and controls) with statsmodels' formula API.
 
     Parameters
@@ -210,6 +212,7 @@ def fit_kpi(data: Any, kpi: str, metrics: Sequence[str] | str, controls: Sequenc
     ...                      controls=["category"])                                   # doctest: +SKIP
     >>> fit.coefficients; fit.incremental; print(fit.raw.summary())                   # doctest: +SKIP
     """
+    ci = renamed("fit_kpi", "ci", ci, "confidence", confidence)
     require("statsmodels", "fit_kpi")
     import statsmodels.formula.api as smf
 

@@ -4,7 +4,7 @@ For every value of each slice column (and every model x value, and the combinati
 columns when there are several), the failure rate inside the slice is compared with the rate in
 all other rows by a one-sided Fisher exact test (scipy ``fisher_exact``, ``alternative="greater"``:
 "does this slice fail more often than the rest?"). P-values are adjusted across all tested slices
-(Holm by default, Benjamini-Hochberg with ``method="bh"``). Slices smaller than ``min_n`` are listed
+(Holm by default, Benjamini-Hochberg with ``adjust="bh"``). Slices smaller than ``min_n`` are listed
 but not tested. Each rate has a Wilson CI; ``lift`` = slice rate / rest rate.
 """
 from __future__ import annotations
@@ -19,10 +19,13 @@ import numpy as np
 import pandas as pd
 
 from .. import roles
+from .. import roles
 from .._errors import EvalnbError
 from ..metrics.base import PROPORTION
 from ..stats.intervals import wilson_ci
-from ..stats.multiplicity import LABELS, adjust
+from .._compat import renamed
+from ..stats.multiplicity import LABELS
+from ..stats.multiplicity import adjust as adjust_p
 from .summarize import resolve_columns
 
 MISSING = "(missing)"
@@ -175,8 +178,9 @@ def _slice_sets(frame: pd.DataFrame, by: list[str], model_col: str, by_model: bo
 
 
 def worst_slices(scores: Any, metric: str, by: Sequence[str] | str = ("category",), failure: Any = None, *,
-                 min_n: int = 20, method: str = "holm", alpha: float = 0.05, model_col: str = "model",
-                 by_model: bool = True, higher_is_better: bool | None = None) -> SliceReport:
+                 min_n: int = 20, adjust: str = "holm", alpha: float = 0.05, model_col: str = "model",
+                 by_model: bool = True, higher_is_better: bool | None = None,
+                 method: str | None = None) -> SliceReport:
     """Slices (and model x slice) whose failure rate is significantly above the rest, worst first.
 
     Parameters
@@ -188,7 +192,8 @@ def worst_slices(scores: Any, metric: str, by: Sequence[str] | str = ("category"
         metrics, above it for lower-is-better), a rule string (``"<3"``, ``">2000"``), a callable
         ``values -> bools``, or None for a 0/1 metric (0 fails; 1 fails when lower is better).
     min_n : slices with fewer rows are listed with ``tested=False`` and no p-value.
-    method : ``"holm"`` or ``"bh"`` across all tested slices. alpha : level for ``significant``.
+    adjust : ``"holm"`` or ``"bh"`` across all tested slices (``method=`` is its old name,
+        deprecated). alpha : level for ``significant``.
     model_col, by_model : also test model x slice (default when a ``model`` column exists).
     higher_is_better : override the metric's direction.
 
@@ -199,6 +204,7 @@ def worst_slices(scores: Any, metric: str, by: Sequence[str] | str = ("category"
     """
     from scipy.stats import fisher_exact
 
+    method = renamed("worst_slices", "method", method, "adjust", adjust)
     frame, specs = resolve_columns(scores, [metric])
     spec = specs[0]
     hib = spec.higher_is_better if higher_is_better is None else bool(higher_is_better)
@@ -239,7 +245,7 @@ def worst_slices(scores: Any, metric: str, by: Sequence[str] | str = ("category"
                          "lift": lift, "difference": rate - rest_rate, "p_value": p, "tested": tested, "note": note})
     out = pd.DataFrame(rows)
     dims = [c for c in dict.fromkeys([model_col] + by_cols) if c in out.columns]
-    adj = adjust(out["p_value"].to_numpy(dtype=float), method=method, alpha=alpha)
+    adj = adjust_p(out["p_value"].to_numpy(dtype=float), method=method, alpha=alpha)
     out["p_adjusted"] = adj.p_adjusted
     out["significant"] = adj.reject & out["tested"].to_numpy()
     out = out.sort_values(["significant", "tested", "lift", "p_adjusted", "n"],

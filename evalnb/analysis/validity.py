@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .._compat import renamed
 from .._errors import ConfigError, SmallSampleWarning
 from .correlate import as_frame, estimates, require_columns
 
@@ -88,8 +89,8 @@ class ValidityDrift:
 
 def validity_drift(data: Any, metrics: Sequence[str] | str | Any, kpi: str | None = None, *, time_col: str = "timestamp",
                    freq: str = "MS", reference: Any = None, threshold: float = 0.1, method: str = "spearman",
-                   kpis: Any = None, alpha: float = 0.05, min_n: int = 30, n_boot: int = 1000, ci: float = 0.95,
-                   seed: int = 0) -> ValidityDrift:
+                   kpis: Any = None, alpha: float = 0.05, min_n: int = 30, n_boot: int = 1000, confidence: float = 0.95,
+                   seed: int = 0, ci: float | None = None) -> ValidityDrift:
     """Metric-KPI association per calendar window, with decoupling alerts.
 
     Parameters
@@ -110,6 +111,7 @@ def validity_drift(data: Any, metrics: Sequence[str] | str | Any, kpi: str | Non
     >>> vd = evalnb.validity_drift(joined, ["judge_relevance", "judge_faithfulness"], "thumbs_up")  # doctest: +SKIP
     >>> vd.alerts[["window", "metric", "estimate", "status"]]                                    # doctest: +SKIP
     """
+    ci = renamed("validity_drift", "ci", ci, "confidence", confidence)
     if hasattr(metrics, "primary") and hasattr(metrics, "kpi"):
         kpi = kpi or metrics.kpi
         metrics = [c.column for c in metrics.primary]

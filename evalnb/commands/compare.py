@@ -26,6 +26,6 @@ def run(args: argparse.Namespace) -> int:
 
     scores = load_scores(args.scores)
     result = compare(scores, baseline=args.baseline, candidate=args.candidate, metrics=split(args.metrics),
-                     by=split(args.by), method=args.method, alpha=args.alpha, n_boot=args.n_boot, seed=args.seed)
+                     by=split(args.by), adjust=args.method, alpha=args.alpha, n_boot=args.n_boot, seed=args.seed)
     emit(result.to_frame(), args.json, args.csv, result.summary())
     return 0

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._errors import MetricError
 
-EVALNB_VERSION = "0.1.0"
+from .._version import __version__ as EVALNB_VERSION  # noqa: E402  (one version string)
 
 # How summarize() aggregates one output column.
 MEAN = "mean"              # bootstrap CI of the mean

@@ -61,9 +61,12 @@ def test_quickstart_run_all(page, lab, artifacts_dir: Path):
     # the Altair chart rendered offline as SVG (JupyterLab shows SVG outputs as <img>)
     charts = page.locator(".jp-RenderedSVG img, .jp-RenderedImage img")
     charts.first.wait_for(timeout=20_000)
-    assert charts.count() >= 2  # the cost/quality chart and the widget's failure chart
     box = charts.first.bounding_box()
     assert box and box["width"] > 100 and box["height"] > 100
+    # the widget's failure chart is a live Vega view (alt.JupyterChart, JS from vl-convert, no CDN)
+    live = page.locator(".evalnb-runs .vega-embed svg").first
+    live.wait_for(timeout=30_000)
+    assert page.locator(".evalnb-runs .vega-embed path[aria-roledescription='bar']").count() >= 3
     # the widget rendered, and the last cells moved it to swift-small
     picker = page.locator(".evalnb-model-picker select").first
     picker.wait_for(timeout=20_000)
@@ -195,7 +198,56 @@ def test_explorer_every_tab(page, lab, artifacts_dir: Path):
     _tab(page, "Failures")
     f = ".evalnb-failures"
     page.locator(f"{f} .evalnb-slice-picker select").select_option(label="billing")
+    # a click on a bar of the failure chart drills into that slice: picker, item list and session follow
+    bars = page.locator(f"{f} .vega-embed path[aria-roledescription='bar']")
+    bars.first.wait_for(timeout=90_000)
+    picker = page.locator(f"{f} .evalnb-slice-picker select")
+    clicks = []
+    for i in range(min(bars.count(), 5)):
+        label = bars.nth(i).get_attribute("aria-label") or ""
+        current = picker.input_value()
+        if current in label.split("; ")[0] or f": {current};" in label:
+            continue
+        t0 = time.monotonic()
+        bars.nth(i).click()
+        deadline = time.monotonic() + 15
+        while picker.input_value() == current and time.monotonic() < deadline:
+            time.sleep(0.02)
+        clicks.append(time.monotonic() - t0)
+        now = picker.input_value()
+        assert now != current and now in label, (now, label)
+        _wait_text(page.locator(f"{f} .evalnb-item-picker"), lambda t: "|" in t)
+        caption = _wait_text(page.locator(f), lambda t: f"= {now} (failing first)" in t, timeout=15)
+        assert f"= {now}" in caption
+    assert clicks, "no bar to click"
+    timings["chart click -> slice table/items (median of clicks)"] = sorted(clicks)[len(clicks) // 2]
+    timings["chart click -> slice table/items (max of clicks)"] = max(clicks)
+    # hovering a bar shows its tooltip with the failure rate
+    bars.nth(0).hover()
+    tip = page.locator("#vg-tooltip-element")
+    tip.wait_for(state="visible", timeout=10_000)
+    assert "failure_rate" in tip.inner_text() and "%" in tip.inner_text()
+    # sort a table column: the slice table is a DataTables (itables) view; clicking "n" sorts by it
+    table = page.locator(f"{f} .evalnb-failures-table table.dataTable").first
+    table.wait_for(timeout=20_000)
+    import re
+
+    header_n = table.locator("thead th").filter(has_text=re.compile(r"^\s*n\s*$")).first
+
+    def counts() -> list[int]:
+        rows = table.locator("tbody").inner_text().split("\n")
+        return [int(r.split("\t")[1].replace(",", "")) for r in rows if r.strip()]
+
+    before_sort = counts()
+    assert before_sort != sorted(before_sort)                 # ranked by failure rate, not by n
+    header_n.click()
+    deadline = time.monotonic() + 10
+    while counts() not in (sorted(before_sort), sorted(before_sort, reverse=True)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert counts() in (sorted(before_sort), sorted(before_sort, reverse=True)), counts()
+    page.locator(f"{f} .evalnb-slice-picker select").select_option(label="billing")
     items = page.locator(f"{f} .evalnb-item-picker select option")
+    _wait_text(page.locator(f), lambda t: "= billing (failing first)" in t, timeout=15)
     _wait_text(page.locator(f"{f} .evalnb-item-picker"), lambda t: "|" in t)
     first_label = items.nth(1).text_content()
     t0 = time.monotonic()
@@ -205,27 +257,41 @@ def test_explorer_every_tab(page, lab, artifacts_dir: Path):
     assert "input" in card and "output" in card and "billing" in card
     t0 = time.monotonic()
     _button(page, f, "Find worst slices").click()
-    _wait_text(page.locator(f"{f} .evalnb-worst-table"), lambda t: "category=" in t)
+    _wait_text(page.locator(f"{f} .evalnb-worst-table"), lambda t: "category=" in t, timeout=60)
     timings["find worst slices"] = time.monotonic() - t0
     page.locator(f).first.screenshot(path=str(artifacts_dir / "explorer_failures.png"))
 
     # Compare: paired comparison of the default pair
     _tab(page, "Compare")
     _button(page, ".evalnb-compare", "Compare").click()
-    _wait_text(page.locator(".evalnb-compare .evalnb-compare-table"), lambda t: "judge_relevance" in t)
+    _wait_text(page.locator(".evalnb-compare .evalnb-compare-table"), lambda t: "judge_relevance" in t, timeout=90)
+    page.locator(".evalnb-compare .vega-embed svg").first.wait_for(timeout=30_000)   # significance chart
+    page.locator(".evalnb-compare").first.screenshot(path=str(artifacts_dir / "explorer_compare.png"))
 
     # KPI validation: change the KPI, fit
     _tab(page, "KPI validation")
     k = ".evalnb-kpi"
-    page.locator(f"{k} .evalnb-kpi-picker select").select_option(label="task_success")
+    page.locator(f"{k} .evalnb-kpi-picker select").select_option(label="csat")
     t0 = time.monotonic()
     _button(page, k, "Fit").click()
-    _wait_text(page.locator(f"{k} .evalnb-kpi-table"), lambda t: "task_success" in t, timeout=90)
+    _wait_text(page.locator(f"{k} .evalnb-kpi-table"), lambda t: "csat" in t, timeout=120)
     timings["KPI fit"] = time.monotonic() - t0
-    page.locator(f"{k} .jp-RenderedSVG img").first.wait_for(timeout=60_000)
-    _wait_text(page.locator(f"{k} .evalnb-kpi-fit"), lambda t: "thumbs" not in t and len(t) > 40, timeout=60)
-    page.locator(f"{k} .jp-RenderedSVG img").nth(1).wait_for(timeout=60_000)   # the scatter
+    page.locator(f"{k} .vega-embed svg").first.wait_for(timeout=60_000)          # the forest plot
+    _wait_text(page.locator(f"{k} .evalnb-kpi-fit"), lambda t: "csat" in t and len(t) > 40, timeout=60)
+    scatter = page.locator(f"{k} .vega-embed svg").nth(1)                         # the scatter
+    scatter.wait_for(timeout=60_000)
     page.locator(k).first.screenshot(path=str(artifacts_dir / "explorer_kpi.png"))
+    # brushing the scatter selects items in Python
+    plot = page.locator(f"{k} .vega-embed").nth(1).locator("path[aria-roledescription='circle'], "
+                                                           "path[aria-roledescription='point']").first
+    plot.wait_for(timeout=20_000)
+    box = scatter.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=8)
+    page.mouse.up()
+    _wait_text(page.locator(k), lambda t: "items selected" in t, timeout=20)
+    page.locator(f"{k} .evalnb-kpi-picker select").select_option(label="task_success")
 
     # Portfolio: recommend, move a threshold, the preview changes, export the file
     _tab(page, "Portfolio")
@@ -255,6 +321,9 @@ def test_explorer_every_tab(page, lab, artifacts_dir: Path):
     _button(page, ".evalnb-drift", "Check drift").click()
     _wait_text(page.locator(".evalnb-drift .evalnb-drift-alerts"), lambda t: "validity" in t, timeout=90)
     page.locator(".evalnb-drift").first.screenshot(path=str(artifacts_dir / "explorer_drift.png"))
+    _tab(page, "Runs")
+    page.locator(".evalnb-runs .vega-embed svg").first.wait_for(timeout=30_000)
+    page.locator(".evalnb-runs").first.screenshot(path=str(artifacts_dir / "explorer_runs.png"))
     assert not watch.dialogs and not watch.external((lab.url, "data:", "blob:", "about:"))
     (artifacts_dir / "explorer_timings.txt").write_text(
         "".join(f"{k}: {v:.2f} s\n" for k, v in timings.items()))

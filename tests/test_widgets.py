@@ -695,3 +695,15 @@ def test_evalnb_magic_explore_gate_report(sample_runs, sample_kpis, tmp_path, ca
     assert "%evalnb: ValueError: no file matches" in err and "Traceback" not in err
     assert ip.run_line_magic("evalnb", "frobnicate") is None
     assert "usage: %evalnb explore" in capsys.readouterr().err
+
+
+def test_items_order_equals_pandas_sort(sample_runs):
+    s = Session(sample_runs)
+    for metric in ("judge_faithfulness", "latency_ms"):
+        s.metric = metric
+        s.slice_by, s.slice_value = "category", "returns"
+        df = sample_runs.df
+        sub = df[df["category"] == "returns"].sort_values(metric, ascending=metric != "latency_ms", kind="stable")
+        ours = s.items(limit=80)
+        assert [s.position_of(k) for k in ours["key"]] == sub.index[:80].tolist()
+        assert ours.attrs["total"] == len(sub)

@@ -375,14 +375,10 @@ class LiveChart:
         self.callbacks: dict[str, Any] = {}
         self.spec: Any = None
         if self.interactive:
-            import altair as alt
-
-            alt.JupyterChart.enable_offline()      # vega-embed from vl-convert's bundle, never a CDN
-            # SVG marks (not a canvas): crisp, and each bar is an element a test can click
-            self.jchart = alt.JupyterChart(alt.Chart(pd.DataFrame({"x": []})).mark_point(),
-                                           embed_options={"renderer": "svg", "actions": False})
-            self.jchart.observe(self._on_selections, "_vl_selections")
-            self.widget = W.Box([self.jchart])
+            # the JupyterChart (0.9 MB of offline JS per instance) is made on the first draw, so
+            # charts nobody has asked for yet cost nothing
+            self.jchart = None
+            self.widget = W.Box([])
         else:
             self.jchart = None
             self.out = W.Output()
@@ -398,7 +394,16 @@ class LiveChart:
     def draw(self, make_chart: Any) -> None:
         if self.interactive:
             self.spec = make_chart()
-            self.jchart.chart = self.spec
+            if self.jchart is None:
+                import altair as alt
+
+                alt.JupyterChart.enable_offline()      # vega-embed from vl-convert's bundle, never a CDN
+                # SVG marks (not a canvas): crisp, and each bar is an element a test can click
+                self.jchart = alt.JupyterChart(self.spec, embed_options={"renderer": "svg", "actions": False})
+                self.jchart.observe(self._on_selections, "_vl_selections")
+                self.widget.children = [self.jchart]
+            else:
+                self.jchart.chart = self.spec
         else:
             def made() -> Any:
                 self.spec = make_chart()
@@ -457,7 +462,7 @@ def itable_args(df: pd.DataFrame, metric: str | None = None) -> tuple[pd.DataFra
         "order": [], "select": {"style": "single"}, "paging": len(df) > 15, "pageLength": 15,
         "layout": {"topStart": None, "topEnd": "search", "bottomStart": "info" if len(df) > 15 else None,
                    "bottomEnd": "paging" if len(df) > 15 else None},
-        "text_in_header_can_be_selected": True,
+        "text_in_header_can_be_selected": False,   # a click on the header name sorts
     }
     return shown, args
 

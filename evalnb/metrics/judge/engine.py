@@ -4,7 +4,7 @@ Every model call of evalnb (judging and ``evalnb.generate``) goes through :class
 
 * ``AsyncOpenAI`` with an explicit timeout and ``max_retries=0``; our own bounded retry loop
   retries 429 (honouring ``Retry-After`` up to ``retry_after_cap``), 5xx, timeouts and dropped
-  connections, and never retries 400/401/404/422 (RELIABILITY.md J01-J04);
+  connections, and never retries 400/401/404/422 (docs/threat-model.md J01-J04);
 * an adaptive concurrency limit: 429s halve the in-flight limit, successes grow it back;
 * a per-attempt deadline (``timeout`` + 0.5 s) even against a server that trickles bytes;
 * a journal that is also the cache (:mod:`.journal`): a finished call is on disk before the next
@@ -603,7 +603,7 @@ class JudgeEngine:
     async def _call(self, client: Any, limiter: _Limiter, key: str, req: JudgeRequest) -> JudgeResult:
         # Claim the key across processes sharing this cache (issue 13.12): whoever holds the claim
         # calls; the others wait, then find the reply in the journal and pay nothing.
-        async with _claim(self.journal.path.parent / "claims", key):
+        async with _claim(self.journal, key):
             self.journal.refresh()
             rec = self.journal.get(key)
             if rec is not None:
@@ -774,35 +774,15 @@ def _http_client(openai: Any) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def _claim(folder: Path, key: str):
-    """An exclusive, cross-process claim on one request key: ``flock`` on ``claims/<key>.lock``,
-    polled without blocking the event loop; the file is removed on release (a waiter that locked
-    a removed file notices the changed inode and tries again)."""
-    import fcntl
-
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{key}.lock"
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            await asyncio.sleep(0.05)
-            continue
-        try:
-            same = os.fstat(fd).st_ino == os.stat(path).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)
+async def _claim(journal: Journal, key: str):
+    """An exclusive claim on one request key across processes sharing the cache (and calls in this
+    one), polled without blocking the event loop (see :meth:`.journal.Journal.try_claim`)."""
+    while not journal.try_claim(key):
+        await asyncio.sleep(0.05)
     try:
         yield
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        os.close(fd)
+        journal.release_claim(key)
 
 
 _JOURNALS: dict[str, tuple[tuple[int, int], Journal]] = {}

@@ -9,13 +9,14 @@ The secret lives outside the project, in the user's config directory (``platform
 with ``$EVALNB_SECRET_DIR``), so a cache folder shipped with a project or written by someone else
 cannot dictate verdicts: a line that does not verify makes the whole journal refused, with the
 reason and the fix (issue 13.10). A torn last line (a crash mid-write) is still cut away and
-reported (RELIABILITY.md D11/J13).
+reported (docs/threat-model.md D11/J13).
 
 Writes loop until the whole line is on disk (``os.write`` may write less), and a failed write
 (full disk, file-size limit) is cut back off and raised as :class:`JournalWriteError`, which makes
 the metric "not computable" with the reason instead of leaving a torn line that swallows the next
 append (issue 13.11). Appends and the open-time repair hold an exclusive ``flock`` on the file,
-so several processes can share one journal (issue 13.12; see ``engine.py`` for the per-key claim).
+so several processes can share one journal; a per-key claim (:meth:`Journal.try_claim`) makes
+the second process wait for the first one's reply instead of paying for it again (issue 13.12).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import hashlib
 import hmac
 import json
 import os
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,8 @@ from ..._errors import EvalnbWarning, JudgeError
 SECRET_ENV = "EVALNB_SECRET_DIR"
 _write = os.write      # indirection so tests can simulate short writes and full disks
 _SECRETS: dict[str, bytes] = {}
+_CLAIM_LOCK = threading.Lock()
+_CLAIMED: set[tuple[str, str]] = set()   # (journal path, key) claimed by this process
 
 
 class JournalRepairedWarning(EvalnbWarning):
@@ -124,6 +128,7 @@ class Journal:
         self.lines = 0
         self._read_pos = 0
         self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        self._claims_fd = -1
         try:
             with self._locked():
                 self.repair = self._load()
@@ -172,12 +177,12 @@ class Journal:
         return repair
 
     def refresh(self) -> int:
-        """Read lines other processes appended since the last read; returns how many were new."""
-        with self._locked(fcntl.LOCK_SH):
-            size = os.fstat(self._fd).st_size
-            if size <= self._read_pos:
-                return 0
-            data = os.pread(self._fd, size - self._read_pos, self._read_pos)
+        """Read lines other processes appended since the last read; returns how many were new.
+        Lock-free: a line being written has no newline yet, and only whole lines are read."""
+        size = os.fstat(self._fd).st_size
+        if size <= self._read_pos:
+            return 0
+        data = os.pread(self._fd, size - self._read_pos, self._read_pos)
         cut = data.rfind(b"\n") + 1
         new = 0
         for raw in data[:cut].splitlines(keepends=True):
@@ -255,6 +260,30 @@ class Journal:
                 self._read_pos = start + len(line)
         self._index(record)
 
+    # -- cross-process claims (issue 13.12) -------------------------------------------------
+    def try_claim(self, key: str) -> bool:
+        """Claim ``key`` for this process without blocking: a POSIX byte-range lock on
+        ``<journal>.claims`` at an offset taken from the key (two syscalls, no file per key), plus
+        an in-process set (POSIX locks never conflict within one process). True when taken."""
+        if self._claims_fd < 0:
+            self._claims_fd = os.open(f"{self.path}.claims", os.O_RDWR | os.O_CREAT, 0o644)
+        ident = (str(self.path), key)
+        with _CLAIM_LOCK:
+            if ident in _CLAIMED:
+                return False
+            try:
+                fcntl.lockf(self._claims_fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _offset(key))
+            except OSError:   # EAGAIN/EACCES: another process holds it
+                return False
+            _CLAIMED.add(ident)
+            return True
+
+    def release_claim(self, key: str) -> None:
+        with _CLAIM_LOCK:
+            _CLAIMED.discard((str(self.path), key))
+            if self._claims_fd >= 0:
+                fcntl.lockf(self._claims_fd, fcntl.LOCK_UN, 1, _offset(key))
+
     def sync(self) -> None:
         """fsync the journal (called at the end of every engine run)."""
         if self._fd >= 0:
@@ -268,6 +297,17 @@ class Journal:
             self.sync()
             os.close(self._fd)
             self._fd = -1
+        if getattr(self, "_claims_fd", -1) >= 0:
+            os.close(self._claims_fd)
+            self._claims_fd = -1
+
+
+def _offset(key: str) -> int:
+    """Where a key's claim lock sits in the claims file (60 bits of the key's hex digest)."""
+    try:
+        return int(key[:15], 16)
+    except ValueError:
+        return int(hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:15], 16)
 
     def __del__(self) -> None:  # pragma: no cover - best effort
         try:

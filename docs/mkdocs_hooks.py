@@ -35,7 +35,7 @@ def on_config(config):
     for path in sorted((docs / "readme").glob("*.md")):
         rel = path.relative_to(docs).as_posix()
         if rel not in listed:
-            title = next((line.lstrip("#").strip().strip("`") for line in path.read_text(encoding="utf-8").splitlines()
+            title = next((line.lstrip("#").strip().replace("`", "") for line in path.read_text(encoding="utf-8").splitlines()
                           if line.startswith("#")), path.stem)
             extra.append({title: rel})
     if extra:

@@ -68,3 +68,14 @@ def test_cited_case_ids_are_defined_in_the_threat_model():
         if bad:
             undefined[path.relative_to(ROOT).as_posix()] = sorted(bad)
     assert undefined == {}
+
+
+def test_readme_is_a_short_front_page_whose_links_resolve():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme) < 8_000                                   # was 109 KB
+    assert "./run lab" in readme and "./run test" in readme and "```python" in readme
+    example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    assert len([line for line in example.splitlines() if line.strip() and not line.startswith("import")]) <= 10
+    links = re.findall(r"\]\(([^)#]+)\)", readme)
+    assert len(links) >= 15
+    assert [link for link in links if not (ROOT / link).exists()] == []

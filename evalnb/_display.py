@@ -1,6 +1,6 @@
 """Safe display of untrusted text (model outputs, model names, inputs) as HTML or plain text.
 
-In a live notebook the kernel's HTML output is trusted and runs scripts (RELIABILITY.md design rule
+In a live notebook the kernel's HTML output is trusted and runs scripts (docs/threat-model.md design rule
 4), so every string that came from data goes through :func:`escape` (or :func:`frame_html` for
 tables) before it is shown. Invisible characters that change how text reads -- bidi overrides,
 zero-width characters, lone surrogates, control characters -- are shown as visible badges

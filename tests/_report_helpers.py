@@ -1,4 +1,4 @@
-"""Hostile payloads (RELIABILITY.md 7.3) and an HTML well-formedness check for the report tests."""
+"""Hostile payloads (docs/threat-model.md 7.3) and an HTML well-formedness check for the report tests."""
 from __future__ import annotations
 
 from html.parser import HTMLParser

@@ -1,4 +1,4 @@
-"""Judge engine against the local fake OpenAI server: RELIABILITY.md J01-J08, J13-J17, journal D11."""
+"""Judge engine against the local fake OpenAI server: docs/threat-model.md J01-J08, J13-J17, journal D11."""
 from __future__ import annotations
 
 import asyncio

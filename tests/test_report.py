@@ -1,4 +1,4 @@
-"""The HTML report and its safety cases R01-R11 (RELIABILITY.md 7.3).
+"""The HTML report and its safety cases R01-R11 (docs/threat-model.md 7.3).
 
 Hostile payloads go into model outputs, inputs, references, categories and model names. The
 report must render them as visible escaped text, run no script, load nothing, and stay small.

@@ -1,4 +1,4 @@
-"""The code-execution sandbox against docs/RELIABILITY.md cases X01-X20 (design rule 1).
+"""The code-execution sandbox against docs/threat-model.md cases X01-X20 (design rule 1).
 
 Each X case runs as its own sample under the default isolation profile (namespaces), with a
 2 s deadline and small caps, so nothing here threatens the machine. X19/X20 (the pass@k

@@ -1,6 +1,6 @@
 """Run untrusted generated Python against an item's tests, one isolated subprocess per sample.
 
-Design rule 1 of docs/RELIABILITY.md: untrusted code never runs in the kernel. Layers, outermost
+Design rule 1 of docs/threat-model.md: untrusted code never runs in the kernel. Layers, outermost
 first (see the README section "Metrics: code execution" for the threat model):
 
 - a subprocess per sample in its own session, with stdin closed and a scrubbed environment

@@ -3,7 +3,7 @@
 It serves scripted judgments (deterministic from the request content: see ``_fake_judge``) for
 evalnb's judge schemas, JSON-schema structured output, ``logprobs``/``top_logprobs`` and ``usage``;
 without a ``response_format`` it acts as a *model under test* and answers in plain text. Faults
-J01-J17 of RELIABILITY.md are switched on with :class:`Faults`.
+J01-J17 of docs/threat-model.md are switched on with :class:`Faults`.
 
 >>> from evalnb.testing import FakeOpenAI, Faults
 >>> with FakeOpenAI(faults=Faults(latency=0.05)) as server:        # doctest: +SKIP

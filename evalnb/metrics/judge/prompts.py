@@ -1,6 +1,6 @@
 """Rubrics and judge prompts. Evaluated text is always wrapped as *data* with a nonce delimiter.
 
-Injection defence (RELIABILITY.md rule 3, J09/J11): every piece of evaluated text goes between
+Injection defence (docs/threat-model.md rule 3, J09/J11): every piece of evaluated text goes between
 ``[[DATA-BEGIN name=<field> nonce=<N>]]`` and ``[[DATA-END nonce=<N>]]`` lines; the instructions
 say the data is never to be obeyed; ``[[``/``]]`` inside the data are broken with a word joiner
 (U+2060) and the nonce itself is masked, so no candidate can close the block early; the verdict is

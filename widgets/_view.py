@@ -138,7 +138,7 @@ class Busy:
         self.caught: list[str] = []
         self.error: str = ""
         self.steps_seen = 0
-        self.background = _in_kernel() if background is None else background
+        self.background = live_frontend() if background is None else background
         self._cancelled = False
         self._thread: Any = None
 
@@ -347,9 +347,22 @@ class Binder:
             self.pushing = False
 
 
+def live_frontend() -> bool:
+    """A kernel with a person's frontend attached (JupyterLab / Notebook: jupyter_server starts
+    session kernels with ``JPY_SESSION_NAME``), not a headless run (nbclient, papermill,
+    ``export_notebook``), whose saved output must stay static (SVG, HTML tables).
+    ``EVALNB_INTERACTIVE=1`` / ``=0`` forces either way."""
+    import os
+
+    forced = os.environ.get("EVALNB_INTERACTIVE")
+    if forced is not None:
+        return forced.strip().lower() in ("1", "true", "yes") and _in_kernel()
+    return _in_kernel() and bool(os.environ.get("JPY_SESSION_NAME"))
+
+
 def interactive_charts_available() -> bool:
-    """Live Vega charts (``alt.JupyterChart``, offline JS from vl-convert) in a kernel; SVG elsewhere."""
-    if not _in_kernel():
+    """Live Vega charts (``alt.JupyterChart``, offline JS from vl-convert) in a live frontend; SVG elsewhere."""
+    if not live_frontend():
         return False
     try:
         import altair as alt
@@ -474,7 +487,7 @@ class TableSlot:
     ``value`` is the HTML of the static path in both modes (what tests and exports read)."""
 
     def __init__(self, css_class: str, interactive: bool | None = None, on_row: Any = None):
-        self.interactive = _in_kernel() if interactive is None else interactive
+        self.interactive = live_frontend() if interactive is None else interactive
         self.on_row = on_row
         self.frame: pd.DataFrame | None = None
         self.html = W.HTML()

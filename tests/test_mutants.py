@@ -313,3 +313,30 @@ def test_holm_adjustment_flips_the_passes_that_do_not_survive(tmp_path):
     assert plain.exit_code == 0 and adjusted.exit_code == 1
     assert "holm-adjusted" in adjusted.results[1].reason
     json.dumps([r.status for r in adjusted.results])
+
+
+# -- the multiplicity adjustment itself, against statsmodels and the closed forms -------------------
+def test_adjust_matches_statsmodels_and_the_closed_forms():
+    from statsmodels.stats.multitest import multipletests
+
+    from evalnb.stats.multiplicity import adjust
+
+    p = np.array([0.01, np.nan, 0.04, 0.03, 0.5])
+    finite = p[~np.isnan(p)]
+    for method, sm in (("holm", "holm"), ("bh", "fdr_bh")):
+        res = adjust(p, method=method, alpha=0.05)
+        rej, expected, _, _ = multipletests(finite, alpha=0.05, method=sm)
+        np.testing.assert_allclose(res.p_adjusted[~np.isnan(p)], expected, rtol=1e-12)
+        assert np.isnan(res.p_adjusted[1]) and not res.reject[1] and res.n_tests == 4
+        assert res.reject[~np.isnan(p)].tolist() == rej.tolist() and res.method == method
+    # Holm by hand: sorted 0.01, 0.03, 0.04, 0.5 -> 4*0.01, max(3*0.03, .), max(2*0.04, .), 0.5
+    np.testing.assert_allclose(adjust(p).p_adjusted[[0, 3, 2, 4]], [0.04, 0.09, 0.09, 0.5], rtol=1e-12)
+    none = adjust(p, method="none", alpha=0.035)
+    np.testing.assert_array_equal(none.p_adjusted, p)                   # unadjusted means unchanged
+    assert none.reject.tolist() == [True, False, False, True, False] and none.label == "unadjusted"
+    frame = adjust(p, method="bh").to_frame()
+    assert frame.columns.tolist() == ["p_value", "p_adjusted", "reject"] and len(frame) == 5
+    np.testing.assert_array_equal(frame["p_value"].to_numpy(), p)
+    assert adjust([0.2], alpha=0.3).reject.tolist() == [True]           # alpha is honoured
+    with pytest.raises(evalnb.errors.EvalnbError, match="unknown multiplicity method"):
+        adjust(p, method="bonferroni")

@@ -338,5 +338,10 @@ def test_adjust_matches_statsmodels_and_the_closed_forms():
     assert frame.columns.tolist() == ["p_value", "p_adjusted", "reject"] and len(frame) == 5
     np.testing.assert_array_equal(frame["p_value"].to_numpy(), p)
     assert adjust([0.2], alpha=0.3).reject.tolist() == [True]           # alpha is honoured
-    with pytest.raises(evalnb.errors.EvalnbError, match="unknown multiplicity method"):
+    with pytest.raises(evalnb.errors.EvalnbError, match="use one of: holm, bh, none"):
         adjust(p, method="bonferroni")
+    default = adjust([0.04, 0.2], method="none")                         # default alpha 0.05
+    assert default.alpha == 0.05 and default.reject.tolist() == [True, False]
+    assert adjust([0.05], method="none").reject.tolist() == [True]      # p == alpha is rejected
+    ints = adjust([0, 1], method="none")                                 # integer input, float output
+    assert ints.p_adjusted.dtype == float and ints.p_values.dtype == float

@@ -97,7 +97,8 @@ def __dir__() -> list[str]:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext evalnb``: registers the ``%evalnb`` line/cell magic (evalnb.widgets.magics)."""
-    from evalnb.widgets.magics import load_ipython_extension as load
+    """``%load_ext evalnb``: registers the ``%evalnb`` line/cell magic.
 
-    load(ipython)
+    The magic lives in the notebook layer (``evalnb.widgets.magics``); the core never imports it,
+    this Jupyter entry point only names it when IPython asks."""
+    importlib.import_module("evalnb.widgets.magics").load_ipython_extension(ipython)

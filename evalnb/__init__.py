@@ -25,7 +25,7 @@ _API: dict[str, str] = {
     # metrics
     "metric": "evalnb.metrics.registry",
     "list_metrics": "evalnb.metrics.registry",
-    "score": "evalnb.metrics.scoring",
+    "score": "evalnb.metrics.engines",
     "Scores": "evalnb.metrics.scoring",
     "ScoresDataset": "evalnb.metrics.distributed",
     "pass_at_k": "evalnb.metrics.code",

@@ -7,6 +7,8 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
+import evalnb
+
 from ._view import Binder, Busy, LiveChart, table_html
 from .session import Session
 
@@ -33,6 +35,15 @@ class DriftView(W.VBox):
                             options=lambda: [c for c in s.metric_columns if c.startswith("human")],
                             to_session=lambda v: v or "")
         self.validate = W.Button(description="Validate judge", icon="check", layout=W.Layout(width="auto"))
+        self.recal = W.Button(description="Recalibrate", icon="refresh", layout=W.Layout(width="auto"),
+                              tooltip="re-validate the portfolio on the current month and propose the change")
+        self.proposal_path = W.Text(value="proposed_portfolio.yaml", description="Proposal",
+                                    layout=W.Layout(width="420px"))
+        self.export = W.Button(description="Export proposal", icon="download", layout=W.Layout(width="auto"))
+        self.proposal = W.HTML()
+        self.proposal.add_class("evalnb-recalibration")
+        self.recalibrated_with: str | None = None
+        self.portfolio_source: str | None = None
         self.busy = Busy()
         self.alerts = W.HTML()
         self.alerts.add_class("evalnb-drift-alerts")
@@ -46,12 +57,15 @@ class DriftView(W.VBox):
         self.judge_table.add_class("evalnb-judge-table")
         self.run.on_click(self._drift)
         self.validate.on_click(self._validate)
+        self.recal.on_click(self._recalibrate)
+        self.export.on_click(self._export)
         self.computed_with: dict[str, Any] | None = None
         self.judged_with: dict[str, Any] | None = None
         s.observe(self._on_state, ["drift_split", "drift_metrics", "judge", "human", "kpi"])
         super().__init__([W.HBox([self.split, self.metrics, self.run]), self.busy.widget, self.alerts, self.table,
                           self.chart, self.validity, self.validity_chart,
-                          W.HBox([self.judge, self.human, self.validate]), self.judge_table], **kwargs)
+                          W.HBox([self.judge, self.human, self.validate]), self.judge_table,
+                          W.HBox([self.recal, self.proposal_path, self.export]), self.proposal], **kwargs)
         self.add_class("evalnb-drift")
         self.binder.push()
 
@@ -107,6 +121,46 @@ class DriftView(W.VBox):
 
         self.busy.run(f"{params['judge']} against {params['human']}",
                       lambda: s.validate_judge(params["judge"], params["human"]), done)
+
+
+    def _recalibrate(self, _: Any = None) -> None:
+        s = self.session
+        split = s.drift_split
+
+        def done(prop: Any) -> None:
+            verdict = "a change is proposed" if prop.changed else "no change needed"
+            self.proposal.value = (f'<div class="evalnb-more">Recalibration on {_esc(prop.window)}: {verdict}</div>'
+                                   + table_html(prop.to_frame()[["column", "role", "status", "action", "reason"]],
+                                                caption="Proposed changes"))
+            self.recalibrated_with = split
+
+        def work() -> Any:
+            from pathlib import Path
+
+            src = self.portfolio_source
+            portfolio = evalnb.load_portfolio(src, check_metrics=False) if src and Path(src).exists() else None
+            return s.recalibrate(portfolio, window=split)
+
+        self.busy.run(f"re-validating the portfolio on {split}", work, done)
+
+    def _export(self, _: Any = None) -> None:
+        try:
+            path = self.session.export_proposal(self.proposal_path.value)
+        except Exception as exc:  # the UI says what is wrong, never a traceback
+            self.proposal.value = f'<div class="evalnb-error">{_esc(exc)}</div>' + self._table_part()
+            return
+        self.proposal.value = f'<div class="evalnb-more">Written: {_esc(path)} (and its .md diff)</div>' + self._table_part()
+
+    def _table_part(self) -> str:
+        value = self.proposal.value
+        i = value.find("<table")
+        return value[i:] if i >= 0 else ""
+
+
+def _esc(value: Any) -> str:
+    import html
+
+    return html.escape(str(value))
 
 
 def _wide(chart: Any) -> Any:

@@ -84,6 +84,7 @@ class Explorer(W.VBox):
         self.kpi = KpiView(s, interactive=interactive)
         self.portfolio = PortfolioView(s, path=portfolio_path)
         self.drift = DriftView(s, interactive=interactive)
+        self.drift.portfolio_source = portfolio_path  # Recalibrate re-validates the exported portfolio
         self.tabs = W.Tab(children=[self.runs, self.compare, self.failures, self.kpi, self.portfolio, self.drift],
                           titles=TABS)
         super().__init__([self.header, self.problems, self.errors, self.tabs], **kwargs)

@@ -800,6 +800,34 @@ class Session(t.HasTraits):
         """Monthly metric-KPI association with decoupling alerts (``evalnb.validity_drift``)."""
         return evalnb.validity_drift(self.joined_frame(), list(metrics), kpi or self.kpi, n_boot=300)
 
+    def recalibrate(self, portfolio: Any = None, window: str | None = None):
+        """Re-validate a portfolio on the month ``window`` (default: the drift split) against the months
+        before it (``evalnb.recalibrate``); default portfolio: the Explorer's current one."""
+        split = window or self.drift_split or (self.windows()[-1] if self.windows() else "")
+        if not split:
+            raise evalnb.EvalnbError("no month to recalibrate on: the data has no timestamps")
+        if portfolio is None:
+            portfolio = self.portfolio()
+        frame = self.joined_frame()
+        start = pd.to_datetime(frame["timestamp"], utc=True).min().strftime("%Y-%m-%d")
+        self.proposal = evalnb.recalibrate(portfolio, frame, window=split, baseline_window=(start, f"{split}-01"),
+                                           n_boot=300)
+        return self.proposal
+
+    def export_proposal(self, path: str) -> str:
+        """Write the last recalibration proposal (YAML/JSON by suffix) and its Markdown diff beside it."""
+        from pathlib import Path
+
+        prop = getattr(self, "proposal", None)
+        if prop is None:
+            raise evalnb.EvalnbError("press Recalibrate first: there is no proposal to export")
+        out = Path(path)
+        if not out.parent.exists():
+            raise evalnb.EvalnbError(f"folder {out.parent} does not exist; nothing was written")
+        written = prop.write(out)
+        out.with_suffix(".md").write_text(prop.to_markdown(), encoding="utf-8")
+        return str(written)
+
     def validate_judge(self, judge: str, human: str = "human_rating"):
         """Judge vs human agreement (``evalnb.validate_judge``), all models."""
         return evalnb.validate_judge(self.frame, judge=judge, human=human)

@@ -1,6 +1,6 @@
 """Analysis over a Parquet scores dataset larger than memory, with DuckDB doing the heavy aggregation.
 
-``evalnb.summarize(dataset, by=[...])`` and :func:`slice_table` accept a
+``evalnb.summarize(dataset, by=[...])`` (which calls the helpers here) and :func:`slice_table` accept a
 :class:`~evalnb.metrics.distributed.ScoresDataset` (what ``score(engine="ray", output=...)`` writes) or
 a path/glob of Parquet files. DuckDB scans the files out of core (``memory_limit`` and a spill
 directory set) and returns, per group and column, only what an interval needs:
@@ -30,7 +30,8 @@ import pandas as pd
 
 from .._errors import EvalnbError
 
-__all__ = ["is_dataset", "open_dataset", "summarize_dataset", "slice_table", "DEFAULT_MEMORY_LIMIT"]
+__all__ = ["is_dataset", "open_dataset", "connect", "source", "group_values", "group_keys", "slice_table",
+           "DEFAULT_MEMORY_LIMIT"]
 
 DEFAULT_MEMORY_LIMIT = "2GB"
 _SAMPLE_ROWS = 10_000
@@ -56,7 +57,7 @@ def open_dataset(data: Any):
     return data if isinstance(data, ScoresDataset) else ScoresDataset(data)
 
 
-def _connect(memory_limit: str, temp_directory: str | None):
+def connect(memory_limit: str, temp_directory: str | None):
     import duckdb
 
     con = duckdb.connect()
@@ -68,78 +69,6 @@ def _connect(memory_limit: str, temp_directory: str | None):
 
 def _q(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
-
-
-def summarize_dataset(data: Any, by: Sequence[str] | str | None = ("model",), metrics: Sequence[str] | str | None = None,
-                      *, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0,
-                      aggregation: Mapping[str, str] | None = None, higher_is_better: Mapping[str, bool] | None = None,
-                      percentiles: Sequence[float] = (50, 95, 99), memory_limit: str = DEFAULT_MEMORY_LIMIT,
-                      temp_directory: str | None = None, progress: bool = True):
-    """:func:`evalnb.summarize` over a Parquet scores dataset (see the module docstring)."""
-    from tqdm.auto import tqdm
-
-    from ..metrics.base import CORPUS, PROPORTION
-    from ..metrics.scoring import Scores
-    from ..stats import intervals as iv
-    from .summarize import FRAME_COLUMNS, SMALL_N, Summary, _cell, resolve_columns
-
-    ds = open_dataset(data)
-    con = _connect(memory_limit, temp_directory)
-    src = f"read_parquet('{ds.files}', union_by_name=true)"
-    by_cols = [by] if isinstance(by, str) else list(by or [])
-    sample = con.execute(f"SELECT * FROM {src} LIMIT {_SAMPLE_ROWS}").df()
-    if sample.empty:
-        raise EvalnbError(f"{ds.path}: the scores dataset has no rows")
-    missing = [c for c in by_cols if c not in sample.columns]
-    if missing:
-        raise EvalnbError(f"cannot group by {missing}: no such column; columns are: {', '.join(map(str, sample.columns))}")
-    known = ds.metrics()
-    # 0/1 inference must see every row, not the sample: ask DuckDB which numeric columns are binary.
-    agg = dict(aggregation or {})
-    numeric = [c for c in sample.columns if pd.api.types.is_numeric_dtype(sample[c])]
-    if numeric:
-        flags = con.execute("SELECT " + ", ".join(f"bool_and({_q(c)} IN (0, 1)) OR count({_q(c)}) = 0" for c in numeric)
-                            + f" FROM {src}").fetchone()
-        for c, binary in zip(numeric, flags):
-            if not binary and c not in agg and sample[c].dropna().isin([0, 1]).all() and not any(
-                    c in m.columns for m in known.values()):
-                agg[c] = "mean"
-    _, specs = resolve_columns(Scores(sample, known, ds.signatures, ds.status), metrics, agg, higher_is_better)
-    keys = con.execute(f"SELECT DISTINCT {', '.join(map(_q, by_cols))} FROM {src} ORDER BY ALL").df() if by_cols \
-        else pd.DataFrame(index=[0])
-    totals = con.execute(
-        f"SELECT {', '.join(map(_q, by_cols)) + ', ' if by_cols else ''}count(*) AS n FROM {src} "
-        + (f"GROUP BY ALL" if by_cols else "")).df()
-    rows, small = [], []
-    bar = tqdm(total=len(keys) * len(specs), desc="summarize (duckdb)", leave=False, disable=not progress)
-    for key in keys.itertuples(index=False):
-        key = tuple(key) if by_cols else ()
-        where, params = _where(by_cols, key)
-        total = int(_total(totals, by_cols, key))
-        for spec in specs:
-            group = _group_values(con, src, spec, known, where, params)
-            for statistic, ci in _cell(spec, group, confidence, n_boot, seed, percentiles):
-                note = ci.note
-                if 0 < ci.n < SMALL_N and "single" not in note:
-                    note = "; ".join(filter(None, [note, f"small n ({ci.n})"]))
-                if "max at this n" in note or 0 < ci.n < SMALL_N:
-                    small.append(f"{'/'.join(map(str, key)) or 'all'}:{spec.column}:{statistic}")
-                rows.append({**dict(zip(by_cols, key)), "metric": spec.column, "source": spec.source,
-                             "statistic": statistic, "estimate": ci.estimate, "ci_low": ci.low, "ci_high": ci.high,
-                             "n": ci.n, "n_excluded": total - ci.n, "higher_is_better": spec.higher_is_better,
-                             "method": ci.method, "note": note})
-            bar.update()
-    bar.close()
-    con.close()
-    if small:
-        from .._errors import SmallSampleWarning
-
-        warnings.warn(f"small samples: {', '.join(small[:5])}; see the 'note' column", SmallSampleWarning, stacklevel=2)
-    out = pd.DataFrame(rows, columns=by_cols + FRAME_COLUMNS)
-    out["n"] = out["n"].astype(int)
-    out["n_excluded"] = out["n_excluded"].astype(int)
-    used = {s.source for s in specs}
-    return Summary(out, tuple(by_cols), confidence, n_boot, seed, {k: v for k, v in ds.signatures.items() if k in used})
 
 
 def _where(by_cols: Sequence[str], key: tuple) -> tuple[str, list]:
@@ -164,7 +93,7 @@ def _total(totals: pd.DataFrame, by_cols: Sequence[str], key: tuple) -> int:
     return int(totals.loc[mask, "n"].sum())
 
 
-def _group_values(con, src: str, spec: Any, known: Mapping[str, Any], where: str, params: list) -> pd.DataFrame:
+def group_values(con, src: str, spec: Any, where: str, params: list) -> pd.DataFrame:
     """The values one interval needs for one group: value counts when few, else the column itself."""
     from ..metrics.base import CORPUS
     from ..stats.intervals import MAX_LEVELS
@@ -198,7 +127,7 @@ def slice_table(data: Any, metric: str, threshold: float, *, by: str = "category
     cmp = "<" if below else ">"
     if is_dataset(data):
         ds = open_dataset(data)
-        con = _connect(memory_limit, temp_directory)
+        con = connect(memory_limit, temp_directory)
         src = f"read_parquet('{ds.files}', union_by_name=true)"
         counts = con.execute(f"SELECT {_q(by)} AS slice, count({_q(metric)}) AS n, "
                              f"count_if({_q(metric)} {cmp} ?) AS failures FROM {src} GROUP BY 1", [float(threshold)]).df()

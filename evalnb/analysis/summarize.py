@@ -370,9 +370,7 @@ def summarize(scores: Any, by: Sequence[str] | str | None = ("model",), metrics:
     from .dataset import is_dataset
 
     if is_dataset(scores):  # a Parquet scores dataset: DuckDB aggregates out of core, same numbers
-        from .dataset import summarize_dataset
-
-        return summarize_dataset(scores, by, metrics, confidence=confidence, n_boot=n_boot, seed=seed,
+        return _summarize_dataset(scores, by, metrics, confidence=confidence, n_boot=n_boot, seed=seed,
                                  aggregation=aggregation, higher_is_better=higher_is_better,
                                  percentiles=percentiles, progress=progress)
     frame, specs = resolve_columns(scores, metrics, aggregation, higher_is_better)
@@ -423,6 +421,77 @@ def summarize(scores: Any, by: Sequence[str] | str | None = ("model",), metrics:
     signatures = dict(scores.signatures) if isinstance(scores, Scores) else {}
     used = {s.source for s in specs}
     return Summary(out, tuple(by_cols), confidence, n_boot, seed, {k: v for k, v in signatures.items() if k in used})
+
+
+def _summarize_dataset(data: Any, by: Sequence[str] | str | None = ("model",), metrics: Sequence[str] | str | None = None,
+                      *, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0,
+                      aggregation: Mapping[str, str] | None = None, higher_is_better: Mapping[str, bool] | None = None,
+                      percentiles: Sequence[float] = (50, 95, 99), memory_limit: str = "2GB",
+                      temp_directory: str | None = None, progress: bool = True):
+    """:func:`summarize` over a Parquet scores dataset: DuckDB aggregates out of core and hands the interval
+    code exactly the values it needs (see :mod:`evalnb.analysis.dataset`), so the numbers are the
+    in-memory numbers."""
+    from tqdm.auto import tqdm
+
+    from .dataset import _SAMPLE_ROWS, _q, _total, _where, connect, group_values, open_dataset
+
+    ds = open_dataset(data)
+    con = connect(memory_limit, temp_directory)
+    src = f"read_parquet('{ds.files}', union_by_name=true)"
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    sample = con.execute(f"SELECT * FROM {src} LIMIT {_SAMPLE_ROWS}").df()
+    if sample.empty:
+        raise EvalnbError(f"{ds.path}: the scores dataset has no rows")
+    missing = [c for c in by_cols if c not in sample.columns]
+    if missing:
+        raise EvalnbError(f"cannot group by {missing}: no such column; columns are: {', '.join(map(str, sample.columns))}")
+    known = ds.metrics()
+    # 0/1 inference must see every row, not the sample: ask DuckDB which numeric columns are binary.
+    agg = dict(aggregation or {})
+    numeric = [c for c in sample.columns if pd.api.types.is_numeric_dtype(sample[c])]
+    if numeric:
+        flags = con.execute("SELECT " + ", ".join(f"bool_and({_q(c)} IN (0, 1)) OR count({_q(c)}) = 0" for c in numeric)
+                            + f" FROM {src}").fetchone()
+        for c, binary in zip(numeric, flags):
+            if not binary and c not in agg and sample[c].dropna().isin([0, 1]).all() and not any(
+                    c in m.columns for m in known.values()):
+                agg[c] = "mean"
+    _, specs = resolve_columns(Scores(sample, known, ds.signatures, ds.status), metrics, agg, higher_is_better)
+    keys = con.execute(f"SELECT DISTINCT {', '.join(map(_q, by_cols))} FROM {src} ORDER BY ALL").df() if by_cols \
+        else pd.DataFrame(index=[0])
+    totals = con.execute(
+        f"SELECT {', '.join(map(_q, by_cols)) + ', ' if by_cols else ''}count(*) AS n FROM {src} "
+        + (f"GROUP BY ALL" if by_cols else "")).df()
+    rows, small = [], []
+    bar = tqdm(total=len(keys) * len(specs), desc="summarize (duckdb)", leave=False, disable=not progress)
+    for key in keys.itertuples(index=False):
+        key = tuple(key) if by_cols else ()
+        where, params = _where(by_cols, key)
+        total = int(_total(totals, by_cols, key))
+        for spec in specs:
+            group = group_values(con, src, spec, where, params)
+            for statistic, ci in _cell(spec, group, confidence, n_boot, seed, percentiles):
+                note = ci.note
+                if 0 < ci.n < SMALL_N and "single" not in note:
+                    note = "; ".join(filter(None, [note, f"small n ({ci.n})"]))
+                if "max at this n" in note or 0 < ci.n < SMALL_N:
+                    small.append(f"{'/'.join(map(str, key)) or 'all'}:{spec.column}:{statistic}")
+                rows.append({**dict(zip(by_cols, key)), "metric": spec.column, "source": spec.source,
+                             "statistic": statistic, "estimate": ci.estimate, "ci_low": ci.low, "ci_high": ci.high,
+                             "n": ci.n, "n_excluded": total - ci.n, "higher_is_better": spec.higher_is_better,
+                             "method": ci.method, "note": note})
+            bar.update()
+    bar.close()
+    con.close()
+    if small:
+        from .._errors import SmallSampleWarning
+
+        warnings.warn(f"small samples: {', '.join(small[:5])}; see the 'note' column", SmallSampleWarning, stacklevel=2)
+    out = pd.DataFrame(rows, columns=by_cols + FRAME_COLUMNS)
+    out["n"] = out["n"].astype(int)
+    out["n_excluded"] = out["n_excluded"].astype(int)
+    used = {s.source for s in specs}
+    return Summary(out, tuple(by_cols), confidence, n_boot, seed, {k: v for k, v in ds.signatures.items() if k in used})
 
 
 def classification_report(data: Any, by: Sequence[str] | str | None = ("model",)) -> pd.DataFrame:

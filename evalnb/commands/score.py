@@ -184,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_ray(args: argparse.Namespace, built: list, mapping: dict[str, str]) -> int:
     """Score on Ray Data: the files are read by Ray (Parquet/JSONL partitions), not loaded here."""
-    from ..metrics.scoring import score
+    from ..metrics.engines import score
 
     result = score(args.runs if not mapping else _mapped_sources(args.runs, mapping), built, engine="ray",
                    address=args.address, output=args.output)

@@ -131,13 +131,17 @@ def score_on_ray(data: Any, metrics: Iterable[Any], *, columns: Mapping[str, str
         raise ConfigError("score(engine='ray'): no metrics given")
     ray = _ray(address)
     ds = _dataset(ray, data)
+    if keep is None:
+        keep = _default_keep(ds.schema())  # decided once for the whole dataset, never per batch
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True  # rows come back in input order, as in-process
     cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
     needs_gpu = any(m.name in _GPU_METRICS for m in built) and _gpu_available(ray)
     options: dict[str, Any] = {"num_gpus": 1} if needs_gpu else {"num_cpus": 1}
+    # an autoscaling pool (1..cpus actors): a fixed pool of `cpus` actors would wait forever for the CPU
+    # that the read tasks hold
     scored = ds.map_batches(_ScoreBatches, fn_constructor_args=(built, columns, keep), batch_format="pandas",
-                            batch_size=batch_size, concurrency=concurrency or cpus, **options)
+                            batch_size=batch_size, concurrency=concurrency or (1, cpus), **options)
     signatures = {m.name: m.signature() for m in built}
     if output is not None:
         out = Path(output)
@@ -148,9 +152,46 @@ def score_on_ray(data: Any, metrics: Iterable[Any], *, columns: Mapping[str, str
                                                 "metrics": [{"name": m.name, "settings": dict(m.settings)} for m in built]},
                                                indent=2, sort_keys=True), encoding="utf-8")
         return ScoresDataset(out, signatures, status)
-    df = scored.to_pandas().reset_index(drop=True)
+    df = _plain_dtypes(scored.to_pandas().reset_index(drop=True), data)
+    for col in df.columns:   # a batch whose values were all missing comes back as Arrow null: restore floats
+        if df[col].dtype == object:
+            present = df[col].dropna()
+            if len(present) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+                df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     counts = {c: int(df[c].notna().sum()) for c in df.columns}
     return Scores(df, {m.name: m for m in built}, signatures, _status(built, counts))
+
+
+def _default_keep(schema: Any) -> list[str]:
+    """The in-process default of ``keep`` (operational and numeric extra columns), from the schema."""
+    import pyarrow as pa
+
+    from .scoring import _TEXTUAL, KEY_COLUMNS, OPERATIONAL
+
+    names, types = list(schema.names), list(schema.types)
+    keep = []
+    for name, typ in zip(names, types):
+        arrow = typ if isinstance(typ, pa.DataType) else None
+        numeric = arrow is not None and (pa.types.is_integer(arrow) or pa.types.is_floating(arrow) or pa.types.is_boolean(arrow))
+        if arrow is None:
+            numeric = pd.api.types.is_numeric_dtype(typ)
+        if name not in KEY_COLUMNS and name not in _TEXTUAL and (name in OPERATIONAL or numeric):
+            keep.append(name)
+    return keep
+
+
+def _plain_dtypes(df: pd.DataFrame, data: Any) -> pd.DataFrame:
+    """Undo the Arrow round trip's dtypes (``large_string[pyarrow]``) so the frame is the in-process one."""
+    source = data.df if hasattr(data, "df") and isinstance(data.df, pd.DataFrame) else data
+    for col in df.columns:
+        if isinstance(df[col].dtype, pd.ArrowDtype):
+            want = source[col].dtype if isinstance(source, pd.DataFrame) and col in source.columns else None
+            if want is not None:
+                df[col] = df[col].astype(want)
+            else:
+                df[col] = df[col].astype("str") if pd.api.types.is_string_dtype(df[col].dtype) else \
+                    df[col].to_numpy(dtype=object)
+    return df
 
 
 def _non_null_counts(ray, path: str, columns: Sequence[str]) -> dict[str, int]:

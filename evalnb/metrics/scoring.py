@@ -8,7 +8,6 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from .. import roles
-from .. import roles
 from .._errors import EvalnbError, NotComputableWarning
 from .base import Metric
 from .registry import metric as make_metric
@@ -85,8 +84,7 @@ def _frame_of(data: Any) -> pd.DataFrame:
 
 def score(data: Any, metrics: str | Metric | Iterable[str | Metric], *,
           columns: Mapping[str, str] | None = None, keep: Sequence[str] | None = None,
-          progress: bool = True, engine: str = "local", address: str | None = None,
-          output: Any = None) -> Scores:
+          progress: bool = True) -> Scores:
     """Score eval rows with one or more metrics.
 
     Parameters
@@ -97,14 +95,8 @@ def score(data: Any, metrics: str | Metric | Iterable[str | Metric], *,
     keep : extra columns to carry into the result. Default: the operational columns and every
         numeric extra column (human ratings, precomputed judge scores).
 
-    engine : ``"local"`` (this process) or ``"ray"``: Ray Data actors score batches with the same
-        code (identical per-item values); ``data`` may then also be Parquet/JSONL paths, a glob or a
-        folder of partitions. ``address`` names a running cluster; ``output`` a folder to write the
-        scores to as Parquet partitions (a :class:`~evalnb.metrics.distributed.ScoresDataset` is
-        returned). See :mod:`evalnb.metrics.distributed`.
+    The public ``evalnb.score`` (:func:`evalnb.metrics.engines.score`) adds ``engine="ray"``.
 
-    Notes
-    -----
     A metric that cannot run on the data is reported in ``status`` as "not computable: why" with a
     :class:`NotComputableWarning`; the other metrics still run.
 
@@ -115,16 +107,6 @@ def score(data: Any, metrics: str | Metric | Iterable[str | Metric], *,
     """
     from tqdm.auto import tqdm
 
-    if engine not in ("local", "ray"):
-        raise EvalnbError(f"unknown engine '{engine}'; use 'local' or 'ray'")
-    if engine == "ray":
-        from .distributed import score_on_ray
-
-        if isinstance(metrics, (str, Metric)):
-            metrics = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else [metrics]
-        return score_on_ray(data, metrics, columns=columns, keep=keep, address=address, output=output)
-    if output is not None or address is not None:
-        raise EvalnbError("address= and output= are for engine='ray'")
     frame = _frame_of(data)
     if isinstance(metrics, (str, Metric)):
         metrics = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else [metrics]

@@ -295,7 +295,7 @@ def main() -> None:
     parser.add_argument("--save", help="write the measured cells as JSON here")
     parser.add_argument("--merge", help="JSON cells of an earlier run (e.g. the slow before side) to print alongside")
     parser.add_argument("--skip-over", type=float, default=300.0, help="skip a before run projected beyond this (s)")
-    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--timeout", type=float, default=900.0, help="per cell; a before cell past it is reported as timed out")
     args = parser.parse_args()
     if args.child:
         _import_from_env()
@@ -310,7 +310,10 @@ def main() -> None:
     _pool()
     wanted = [x for x in args.sides.split(",") if x and not (args.no_before and x == "before")]
     sides = [(x, ROOT if x == "after" else _before_tree(args.before_ref)) for x in wanted]
-    merged = json.loads(Path(args.merge).read_text()) if args.merge else {}
+    merged = {}
+    for part in (args.merge or "").split(","):
+        if part:
+            merged.update(json.loads(Path(part).read_text()))
     print(f"before = evalnb at {args.before_ref} (git archive), after = working tree; 6 models, 10 categories; "
           f"each cell a fresh process; RSS = peak added beyond the built frame (process peak)", flush=True)
     table: dict[tuple[str, str], list[tuple[int, dict]]] = {}
@@ -323,7 +326,12 @@ def main() -> None:
             for rows in sizes:
                 slope = _exponent(runs)
                 last = next((d for _, d in reversed(runs) if "seconds" in d), None)
-                if side == "before" and last is not None and len(runs) >= 2:
+                timed_out = next((d for _, d in reversed(runs) if "timed out" in d.get("skipped", "")), None)
+                if side == "before" and timed_out is not None:
+                    runs.append((rows, {"skipped": f"a smaller size already {timed_out['skipped']}"}))
+                    continue
+                if side == "before" and last is not None:
+                    # one point: linear growth, a lower bound (the before paths grow at least linearly)
                     growth = slope if math.isfinite(slope) else 1.0
                     proj_s = last["seconds"] * (rows / last["rows"]) ** max(growth, 1.0)
                     proj_mb = last["added_mb"] * rows / last["rows"] + last["frame_mb"] * rows / last["rows"]

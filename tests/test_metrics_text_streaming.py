@@ -39,6 +39,7 @@ def test_overlap_metrics_identical_in_chunks(metric, monkeypatch):
     _same_in_chunks(metric, df, monkeypatch)
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("metric", [Bleu(), Chrf(), Rouge1(multi_ref="max"), RougeL()],
                          ids=lambda m: m.name + "-" + m.settings.get("multi_ref", ""))
 def test_overlap_metrics_identical_in_chunks_several_references(metric, monkeypatch):

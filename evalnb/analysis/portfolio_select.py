@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from .. import roles
-from .. import roles
 from .._errors import ConfigError, DataError, SmallSampleWarning
 from .correlate import as_frame, correlate, data_hash, kpi_columns, numeric, numeric_columns, require_columns
 from .kpi_models import corrected_ci, cv_score, design, detect_family, folds_for

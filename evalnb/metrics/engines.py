@@ -34,8 +34,10 @@ def score(data: Any, metrics: str | Metric | Iterable[str | Metric], *, columns:
     output : with ``engine="ray"``, a folder to write the scores to as Parquet partitions (a
         :class:`~evalnb.metrics.distributed.ScoresDataset` is returned).
 
+    Notes
+    -----
     A metric that cannot run on the data is reported in ``status`` as "not computable: why" with a
-    :class:`NotComputableWarning`; the other metrics still run.
+    ``NotComputableWarning``; the other metrics still run.
 
     Examples
     --------

@@ -19,7 +19,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-METRICS = ["rouge1", "rougeL", "bleu", "chrf", "exact_match", "f1", "latency", "cost"]
+METRICS = ["rouge1", "rougeL", "bleu", "chrf", "exact_match", "token_f1", "latency", "cost"]
 
 
 def _rows(n: int, seed: int = 0):

@@ -248,6 +248,24 @@ def _cell(spec: ColumnSpec, group: pd.DataFrame, confidence: float, n_boot: int,
     return [("mean", iv.bootstrap_mean_ci(values, confidence, n_boot, seed))]
 
 
+def _cell_rows(labels: dict, key: tuple, spec: ColumnSpec, cells: list[tuple[str, iv.Interval]], total: int,
+               small: list[str]) -> list[dict[str, Any]]:
+    """The table rows of one group x column (shared by the in-memory and the DuckDB paths); small-n
+    cells are noted and collected in ``small`` for one grouped warning."""
+    rows = []
+    for statistic, ci in cells:
+        note = ci.note
+        if 0 < ci.n < SMALL_N and "single" not in note:
+            note = "; ".join(filter(None, [note, f"small n ({ci.n})"]))
+        if "max at this n" in note or 0 < ci.n < SMALL_N:
+            small.append(f"{'/'.join(map(str, key)) or 'all'}:{spec.column}:{statistic}")
+        rows.append({**labels, "metric": spec.column, "source": spec.source, "statistic": statistic,
+                     "estimate": ci.estimate, "ci_low": ci.low, "ci_high": ci.high, "n": ci.n,
+                     "n_excluded": total - ci.n, "higher_is_better": spec.higher_is_better,
+                     "method": ci.method, "note": note})
+    return rows
+
+
 @dataclass(frozen=True)
 class Summary:
     """Per-group estimates with CIs (one row per group x metric x statistic).
@@ -393,16 +411,8 @@ def summarize(scores: Any, by: Sequence[str] | str | None = ("model",), metrics:
         labels = dict(zip(by_cols, key))
         for spec in specs:
             total = len(group)
-            for statistic, ci in _cell(spec, group, confidence, n_boot, seed, percentiles):
-                note = ci.note
-                if 0 < ci.n < SMALL_N and "single" not in note:
-                    note = "; ".join(filter(None, [note, f"small n ({ci.n})"]))
-                if "max at this n" in note or 0 < ci.n < SMALL_N:
-                    small.append(f"{'/'.join(map(str, key)) or 'all'}:{spec.column}:{statistic}")
-                rows.append({**labels, "metric": spec.column, "source": spec.source, "statistic": statistic,
-                             "estimate": ci.estimate, "ci_low": ci.low, "ci_high": ci.high, "n": ci.n,
-                             "n_excluded": total - ci.n, "higher_is_better": spec.higher_is_better,
-                             "method": ci.method, "note": note})
+            rows += _cell_rows(labels, key, spec, _cell(spec, group, confidence, n_boot, seed, percentiles),
+                               total, small)
             if success is not None and spec.column == "cost_usd":
                 ok = _numeric(group[success])
                 ci = iv.ratio_ci(_numeric(group["cost_usd"]), ok, confidence, n_boot, seed)
@@ -470,16 +480,8 @@ def _summarize_dataset(data: Any, by: Sequence[str] | str | None = ("model",), m
         total = int(_total(totals, by_cols, key))
         for spec in specs:
             group = group_values(con, src, spec, where, params)
-            for statistic, ci in _cell(spec, group, confidence, n_boot, seed, percentiles):
-                note = ci.note
-                if 0 < ci.n < SMALL_N and "single" not in note:
-                    note = "; ".join(filter(None, [note, f"small n ({ci.n})"]))
-                if "max at this n" in note or 0 < ci.n < SMALL_N:
-                    small.append(f"{'/'.join(map(str, key)) or 'all'}:{spec.column}:{statistic}")
-                rows.append({**dict(zip(by_cols, key)), "metric": spec.column, "source": spec.source,
-                             "statistic": statistic, "estimate": ci.estimate, "ci_low": ci.low, "ci_high": ci.high,
-                             "n": ci.n, "n_excluded": total - ci.n, "higher_is_better": spec.higher_is_better,
-                             "method": ci.method, "note": note})
+            rows += _cell_rows(dict(zip(by_cols, key)), key, spec,
+                               _cell(spec, group, confidence, n_boot, seed, percentiles), total, small)
             bar.update()
     bar.close()
     con.close()

@@ -356,6 +356,10 @@ def test_exported_notebook_shows_widgets_offline(browser, tmp_path, artifacts_di
     page.wait_for_selector(".widget-dropdown select", timeout=30_000)
     table = _wait_text(page.locator(".evalnb-slice-table").first, lambda t: "billing" in t)
     assert "swift-small" in table                      # the saved widget state, not a blank box
+    # Widget outputs (the charts inside them) are restored by the widget manager after the page's own
+    # images, so wait until both are in and decoded rather than reading the count once.
+    page.wait_for_function("() => [...document.images].filter(i => i.complete && i.naturalWidth > 100).length >= 2",
+                           timeout=30_000)
     sizes = page.evaluate("() => [...document.images].map(i => i.naturalWidth)")
     assert len(sizes) >= 2 and all(w > 100 for w in sizes)
     assert watch.external(("file://", "data:")) == [], watch.external(("file://", "data:"))

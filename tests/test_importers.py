@@ -450,7 +450,7 @@ def test_lm_eval_results_file_alone_is_refused_with_the_reason(tmp_path):
 
 
 OTEL_DIR = PEERS / "otel"
-OTEL_LOGS = sorted(p for p in OTEL_DIR.glob("*.json") if ".console" not in p.name)
+OTEL_LOGS = sorted(p for p in OTEL_DIR.glob("*.json") if ".console" not in p.name and ".values-only" not in p.name)
 
 
 def _output_text(mode: str, attrs: dict) -> str | None:
@@ -493,6 +493,38 @@ def test_otel_peer_spans_match_what_the_sdk_recorded(path):
         tokens_out = attrs.get("gen_ai.usage.output_tokens", attrs.get("gen_ai.usage.completion_tokens",
                                                                         attrs.get("llm.token_count.completion")))
         assert (row["prompt_tokens"], row["completion_tokens"]) == (tokens_in, tokens_out)
+
+
+def test_openinference_spans_without_message_attributes_read_input_and_output_value():
+    # The same calls traced twice by openinference-instrumentation-openai: once with its message
+    # attributes, once with OPENINFERENCE_HIDE_INPUT/OUTPUT_MESSAGES (only input.value/output.value).
+    # The oracle for the second is what the instrumentation itself flattened in the first.
+    full = OTEL_DIR / "openinference-0.1.66.json"
+    hidden = OTEL_DIR / "openinference-0.1.66.values-only.json"
+    spans = json.loads((OTEL_DIR / "openinference-0.1.66.values-only.oracle.json").read_text())["spans"]
+    assert spans and all("input.value" in s["attributes"] for s in spans)
+    assert not any(k.startswith(("llm.input_messages", "llm.output_messages")) for s in spans for k in s["attributes"])
+    cols = ["input", "output", "model", "prompt_tokens", "completion_tokens", "otel_error"]
+    a = evalnb.load_runs(hidden).df.sort_values("timestamp").reset_index(drop=True)
+    b = evalnb.load_runs(full).df.sort_values("timestamp").reset_index(drop=True)
+    assert a["input"].notna().all() and a["output"].notna().sum() == 2
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    assert "{" not in "".join(a["input"]) + "".join(a["output"].dropna())  # the text, not the JSON body
+
+
+def test_openinference_plain_text_values_pass_through(tmp_path):
+    def attr(key, value):
+        return {"key": key, "value": {"stringValue": value}}
+
+    span = {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "ChatModel", "startTimeUnixNano": "1000000000",
+            "endTimeUnixNano": "1500000000", "status": {},
+            "attributes": [attr("openinference.span.kind", "LLM"), attr("llm.model_name", "m"),
+                           attr("input.value", "What is 2+2?"), attr("input.mime_type", "text/plain"),
+                           attr("output.value", '{"answer": 4}')]}  # no mime type: text, even if it looks like JSON
+    path = tmp_path / "spans.json"
+    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}))
+    row = evalnb.load_runs(path).df.iloc[0]
+    assert (row["input"], row["output"], row["latency_ms"]) == ("What is 2+2?", '{"answer": 4}', 500.0)
 
 
 @pytest.mark.parametrize("layout", [".console.jsonl", ".console-default.json"])

@@ -12,7 +12,9 @@ LLM spans become rows; three attribute conventions are read:
 - OpenLLMetry <= 0.47: indexed gen_ai.prompt.N.role/content and gen_ai.completion.N.content;
 - OpenInference (Arize Phoenix; ``openinference.span.kind`` LLM): llm.model_name -> model,
   llm.input_messages.N.message.role/content -> input, llm.output_messages.N.message.content ->
-  output, llm.token_count.prompt/completion -> tokens.
+  output (without those, as when OPENINFERENCE_HIDE_INPUT/OUTPUT_MESSAGES is set, ``input.value`` /
+  ``output.value``: an OpenAI request body's messages, a response body's first choice, plain text
+  as it is), llm.token_count.prompt/completion -> tokens.
 
 For all: service.name -> run_id prefix, traceId -> request_id (the key to KPI logs), spanId ->
 item_id, end - start -> latency_ms, start -> timestamp, status ERROR -> ``otel_error`` = 1 (and
@@ -216,6 +218,10 @@ def read(path: Path, *, allow_incomplete: bool = False) -> Imported:
         if rec["output"] is None:
             indexed = _indexed(attrs, "gen_ai.completion") or _indexed(attrs, "llm.output_messages", "message")
             rec["output"] = messages_text([{"content": m["content"]} for m in indexed]) if indexed else None
+        if openinference:  # no message attributes (e.g. OPENINFERENCE_HIDE_*_MESSAGES): the span's input/output.value
+            for side in ("input", "output"):
+                if rec[side] is None:
+                    rec[side] = _openinference_value(attrs, side)
         for event in span.get("events") or []:
             eattrs = _attrs(event.get("attributes"))
             name = event.get("name", "")
@@ -243,6 +249,45 @@ def read(path: Path, *, allow_incomplete: bool = False) -> Imported:
     note = ImportNote(str(path), "otel", f"OTLP JSON: {kinds}", "complete" if not unfinished else "incomplete",
                       len(records), tuple(f"{k} ({n})" for k, n in sorted(dropped.items())))
     return Imported(records, note)
+
+
+def _openinference_value(attrs: dict[str, Any], side: str) -> str | None:
+    """OpenInference's ``input.value`` / ``output.value``: the span's input or output as a string,
+    JSON when ``<side>.mime_type`` says so. An OpenAI request body gives its messages (or prompt),
+    a response body its first choice's text (or the Responses API's output text); any other value
+    is kept as the text it is."""
+    value = attrs.get(f"{side}.value")
+    if value is None or not isinstance(value, str):
+        return text_of(value)
+    if "json" not in str(attrs.get(f"{side}.mime_type", "")).lower():
+        return value
+    try:
+        body = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(body, dict):
+        return value
+    if side == "input":
+        for key in ("messages", "input", "prompt"):  # chat completions, Responses API, legacy completions
+            if body.get(key) is not None:
+                return messages_text(body[key]) if isinstance(body[key], (list, str)) else text_of(body[key])
+        return value
+    choices = body.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        first = choices[0]
+        message = first.get("message")
+        if isinstance(message, dict) and message.get("content") is not None:
+            return text_of(message["content"])
+        if first.get("text") is not None:
+            return text_of(first["text"])
+    if isinstance(body.get("output_text"), str):
+        return body["output_text"]
+    output = body.get("output")
+    if isinstance(output, list):  # Responses API: output items, the message ones hold output_text parts
+        texts = [text_of(item.get("content")) for item in output if isinstance(item, dict) and item.get("type") == "message"]
+        if texts:
+            return "\n".join(t for t in texts if t)
+    return value
 
 
 def _first(attrs: dict[str, Any], *keys: str) -> Any:

@@ -428,6 +428,45 @@ def test_lm_eval_multi_task_output_folder_loads_and_matches_lm_eval_results():
     assert next(n for k, n in notes.items() if k.startswith("results_")).samples == 0
 
 
+def test_lm_eval_multiple_choice_output_is_the_option_lm_eval_counted():
+    # Oracle: lm-eval's own per-sample acc (1 when its argmax option is the gold one) and the
+    # options as the task's documents list them (doc["choices"], not the requests evalnb reads).
+    path = next((LM_EVAL_DIR / "dummy").glob("samples_peer_mc_*.jsonl"))
+    samples = [json.loads(line) for line in path.read_text().splitlines()]
+    assert sorted(s["acc"] for s in samples) == [0.0, 1.0]  # one right, one wrong
+    runs = evalnb.load_runs(path)
+    df = runs.df.set_index("item_id")
+    for s in samples:
+        row = df.loc[f"peer_mc/{s['doc_id']}"]
+        assert row["output"] in s["doc"]["choices"] and row["reference"] == s["doc"]["choices"][s["doc"]["label"]]
+        assert (row["output"] == row["reference"]) == (s["acc"] == 1.0) == (row["lm_eval_acc"] == 1.0)
+        assert row["lm_eval_loglikelihoods"] == pytest.approx([float(r[0]) for r in s["filtered_resps"]])
+    em = evalnb.score(runs, ["exact_match"]).df.set_index("item_id")  # evalnb's own EM agrees with lm-eval's acc
+    assert em["exact_match"].tolist() == [s["acc"] for s in sorted(samples, key=lambda s: s["doc_id"])]
+    assert not any("loglikelihood" in d for n in runs.df.attrs["import_notes"] for d in n.dropped)
+
+
+def test_lm_eval_multiple_choice_targets_ties_and_mutual_info(tmp_path):
+    def sample(doc_id, lls, target, mutual=False):
+        args = {f"gen_args_{i}": {"arg_0": "Q:", "arg_1": f" {c}"} for i, c in enumerate("abc")}
+        if mutual:
+            args.update({f"gen_args_{3 + i}": {"arg_0": "", "arg_1": f" {c}"} for i, c in enumerate("abc")})
+        return {"doc_id": doc_id, "target": target, "arguments": args, "filtered_resps": [[str(v), "False"] for v in lls],
+                "filter": "none", "metrics": ["acc"], "acc": 0.0}
+
+    path = tmp_path / "samples_mc_2026-06-02T11-30-00.123456.jsonl"
+    rows = [sample(0, [-2, -1, -1], "1"),                        # a tie: numpy's argmax takes the first
+            sample(1, [-3, -1, -2], "[0, 2]"),                   # several gold indices (multiple_target)
+            sample(2, [-1, -2, -3], "c"),                        # the gold option by its text
+            sample(3, [-3, -2, -1, -0.1, -5, -5], "2", mutual=True)]  # unconditional lls are not options
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    df = evalnb.load_runs(path, format="lm_eval").df
+    assert df["output"].tolist() == ["b", "b", "a", "c"]
+    assert df["reference"].tolist()[0] == "b" and df["reference"].tolist()[2:] == ["c", "c"]
+    assert df["references"].iloc[1] == ["a", "c"]
+    assert df["lm_eval_loglikelihoods"].iloc[3] == [-3.0, -2.0, -1.0]
+
+
 def test_lm_eval_chat_templated_api_model_has_its_input():
     folder = LM_EVAL_DIR / "chat"
     results = _lm_results(folder)

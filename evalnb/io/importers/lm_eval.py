@@ -5,7 +5,10 @@ the task from the file name (or the ``task`` argument), the model from the ``res
 written beside the file by the same run (same time stamp; ``model_name`` or
 ``config.model_args``), the first request's prompt -> input (a chat-templated prompt, a list
 holding the messages as a JSON string, is flattened to "role: text"), the first filtered
-response -> output (generation tasks), target -> reference, each metric listed in ``metrics``
+response -> output (generation tasks); for ``multiple_choice`` tasks the option with the highest
+loglikelihood (lm-eval's prediction, the one its ``acc`` counts) -> output, the gold option(s) ->
+reference(s) and the per-option loglikelihoods -> ``lm_eval_loglikelihoods``; otherwise target ->
+reference, each metric listed in ``metrics``
 -> ``lm_eval_<metric>``, filter -> part of run_id when not "none". doc, arguments, raw resps and
 hashes are dropped. A ``results_*.json`` read on its own (e.g. inside a loaded output folder)
 gives no rows: the per-sample rows come from the ``samples_*.jsonl`` beside it.
@@ -78,6 +81,77 @@ def _prompt(arguments: Any) -> str | None:
     return None
 
 
+def _loglikelihood(resp: Any) -> float | None:
+    """One option's filtered response: ``[loglikelihood, is_greedy]`` (numbers or, as logged, strings)."""
+    if isinstance(resp, list) and len(resp) == 1 and isinstance(resp[0], list):
+        resp = resp[0]  # raw ``resps`` wrap each option once more
+    if isinstance(resp, list) and len(resp) == 2:
+        value = number(resp[0]) if not isinstance(resp[0], bool) else None
+        return value if value is not None and value == value else None
+    return None
+
+
+def _gold(target: Any, choices: list[str]) -> list[int] | None:
+    """lm-eval's gold option index(es) from the logged target (``str(doc_to_target(doc))``): an
+    index, a list of indices, or an option's text (lm-eval's own ``choices.index(gold)``)."""
+    text = str(target).strip()
+    if text.isdigit() and int(text) < len(choices):
+        return [int(text)]
+    if text.startswith("["):
+        try:
+            indices = json.loads(text)
+        except ValueError:
+            indices = None
+        if isinstance(indices, list) and indices and all(isinstance(i, int) and 0 <= i < len(choices) for i in indices):
+            return indices
+    if str(target) in choices:
+        return [choices.index(str(target))]
+    return None
+
+
+def _multiple_choice(s: dict[str, Any], resp: Any) -> dict[str, Any] | None:
+    """A ``multiple_choice`` sample: the option lm-eval predicted (the argmax of the loglikelihoods,
+    the prediction its ``acc`` counts) -> output, the gold option(s) -> reference(s), the
+    per-option loglikelihoods -> ``lm_eval_loglikelihoods``. The options are the requests'
+    continuations (``arg_1``) less lm-eval's target delimiter (the leading whitespace they share).
+    None when the sample is not one."""
+    if not isinstance(resp, list) or len(resp) < 2:
+        return None
+    lls = [_loglikelihood(r) for r in resp]
+    if any(v is None for v in lls):
+        return None
+    arguments = s.get("arguments")
+    if isinstance(arguments, dict):
+        pairs = [a for a in arguments.values() if isinstance(a, dict)]
+        pairs = [(a.get("arg_0"), a.get("arg_1")) for a in pairs]
+    elif isinstance(arguments, list):
+        pairs = [(a[0], a[1]) if isinstance(a, list) and len(a) >= 2 else (None, None) for a in arguments]
+    else:
+        pairs = []
+    options = [c for _, c in pairs]
+    half = len(lls) // 2
+    if len(lls) % 2 == 0 and len(pairs) == len(lls) and all(ctx == "" for ctx, _ in pairs[half:]):
+        lls, options = lls[:half], options[:half]  # acc_mutual_info: unconditional ("", option) requests follow
+    pred = max(range(len(lls)), key=lambda i: (lls[i], -i))  # numpy's argmax: the first of equal maxima
+    rec: dict[str, Any] = {"lm_eval_loglikelihoods": lls}
+    if len(options) == len(lls) and all(isinstance(o, str) for o in options) and len(set(options)) == len(options):
+        lead = len(options[0]) - len(options[0].lstrip())
+        for o in options:
+            lead = min(lead, len(o) - len(o.lstrip()))
+        choices = [o[lead:] for o in options]
+    else:  # options not in the continuations (e.g. multiple_input tasks): by index
+        choices = [str(i) for i in range(len(lls))]
+    rec["output"] = choices[pred]
+    gold = _gold(s.get("target"), choices)
+    if gold is None:
+        rec["reference"] = str(s.get("target")) if s.get("target") is not None else None
+    elif len(gold) == 1:
+        rec["reference"] = choices[gold[0]]
+    else:
+        rec["references"] = [choices[i] for i in gold]
+    return rec
+
+
 def _is_results(path: Path) -> bool:
     return path.name.startswith("results_") and path.suffix.lower() == ".json"
 
@@ -124,13 +198,17 @@ def read(path: Path, *, allow_incomplete: bool = False, model: str | None = None
         rec: dict[str, Any] = {"model": model, "run_id": model if filt in ("none", None) else f"{model}|{filt}",
                                "item_id": f"{task}/{s['doc_id']}", "task": task, "input": _prompt(s.get("arguments")),
                                "source_line": lineno}
-        resp = s.get("filtered_resps")
+        resp = s.get("filtered_resps", s.get("resps"))
         first = resp[0] if isinstance(resp, list) and resp else resp
+        target = s.get("target")
+        choice = None if isinstance(first, str) else _multiple_choice(s, resp)
         if isinstance(first, str):
             rec["output"] = first
+        elif choice is not None:
+            rec.update(choice)
+            target = None  # the gold option(s) are in the reference(s) already
         elif first is not None:
             dropped["loglikelihood responses"] += 1
-        target = s.get("target")
         if isinstance(target, list):
             rec["references"] = [str(t) for t in target]
         elif target is not None:

@@ -147,3 +147,25 @@ def test_mean_interval_on_skewed_small_samples():
     assert "studentised" in ci.method
     # symmetric data keeps the percentile bootstrap (and its numbers)
     assert iv.bootstrap_mean_ci(np.linspace(0, 1, 30)).method.startswith("bootstrap percentile")
+
+
+def test_mean_interval_on_symmetric_heavy_tailed_paired_differences():
+    """t(3) paired differences at n = 30: symmetric, true mean 0, but the sample skewness exceeds
+    0.5 in ~60% of datasets (one outlier), which sends them to the bootstrap-t. R = 2,000 seeded
+    datasets: MC SE 0.49% on a coverage near 95%, 0.35% on a one-sided miss rate near 2.5%.
+    Before (bootstrap-t alone, issue 15 cell "t3 paired differences"): 92.3% on these datasets,
+    it shortened the side the outlier pulled the mean away from. With each bound at least as far
+    out as Student's t (conservative under symmetry, Efron 1969): 95.5%."""
+    rng = np.random.default_rng(123)
+    r_sets, below, above, studentised = 2000, 0, 0, 0
+    for i in range(r_sets):
+        ci = iv.bootstrap_mean_ci(rng.standard_t(3, 30), n_boot=1000, seed=i)
+        below, above = below + (0 < ci.low), above + (0 > ci.high)
+        studentised += "studentised" in ci.method
+    assert studentised > 0.4 * r_sets          # the route under test ran
+    assert 0.935 <= 1 - (below + above) / r_sets <= 0.97, (below, above)
+    assert max(below, above) / r_sets <= 0.0375, (below, above)
+    # paired_difference inherits it and says so
+    base = np.random.default_rng(1).normal(size=30)
+    d = iv.paired_difference(base, base + np.r_[np.zeros(29), 9.0] + np.linspace(-1, 1, 30), n_boot=500)
+    assert "studentised" in d.method and "Student's t (29 df)" in d.method

@@ -137,6 +137,37 @@ def bench_sacre(df, n_items, rng):
     return rows
 
 
+def bench_sacre_words(n_rows, seed):
+    """The issue's workload: 20-60-word English-like texts, every row its own reference (no sharing).
+
+    sacrebleu's sentence_score per row vs evalnb's column-wise counting, same numbers asserted.
+    """
+    import sacrebleu
+
+    from evalnb.metrics.overlap import Bleu, Chrf
+
+    rng = np.random.default_rng(seed)
+    words = [w.strip(".,;:!?\"'()") for w in " ".join(load_texts(Path(ROOT / "sample_data"))["output"]).split()]
+    vocab = np.array(sorted({w for w in words if w}) or ["word"])
+    outs, refs = [], []
+    for _ in range(n_rows):
+        k = int(rng.integers(20, 61))
+        ref = vocab[rng.zipf(1.3, k) % len(vocab)]
+        out = ref.copy()
+        swap = rng.random(k) < rng.uniform(0.1, 0.7)
+        out[swap] = vocab[rng.integers(0, len(vocab), int(swap.sum()))]
+        refs.append(" ".join(ref) + ".")
+        outs.append(" ".join(out) + ".")
+    frame = pd.DataFrame({"model": "m", "output": outs, "reference": refs})
+    rows = []
+    for name, ours_cls, peer in (("bleu", Bleu, sacrebleu.BLEU(effective_order=True)), ("chrf", Chrf, sacrebleu.CHRF())):
+        p_sent, t_peer = _timed(lambda: [peer.sentence_score(h, [r]).score for h, r in zip(outs, refs)])
+        o_out, t_ours = _timed(lambda: ours_cls().score(frame))
+        diff = float(np.abs(o_out[name].to_numpy() - np.array(p_sent)).max())
+        rows.append((f"{name} 20-60 words, own ref", n_rows, "sacrebleu", t_peer, t_ours, diff))
+    return rows
+
+
 # the official SQuAD v1.1 functions (evaluate-v1.1.py)
 def _normalize_answer(s):
     def remove_articles(text):
@@ -405,6 +436,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rouge-pairs", type=int, default=20_000)
     ap.add_argument("--bleu-items", type=int, default=2_000, help="items per model (5 models)")
+    ap.add_argument("--words-rows", type=int, default=20_000,
+                    help="rows of 20-60-word texts, each with its own reference (BLEU/chrF line speed)")
     ap.add_argument("--qa-pairs", type=int, default=100_000)
     ap.add_argument("--bert-items", type=int, default=200, help="items per model (5 + 1 models)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for BERTScore")
@@ -439,6 +472,7 @@ def main(argv=None) -> int:
         rows += bench_rouge(df, args.rouge_pairs, rng)
     if "bleu" in want:
         rows += bench_sacre(df, args.bleu_items, rng)
+        rows += bench_sacre_words(args.words_rows, args.seed)
     if "qa" in want:
         rows += bench_qa(df, args.qa_pairs, rng)
     if "bert" in want:

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from evalnb._errors import MetricError, TokenizerWarning
@@ -208,3 +208,59 @@ def test_rouge_range_identity_and_row_order(pairs, rnd):
     rnd.shuffle(perm)
     shuffled = Rouge2().score(df.iloc[perm])
     pd.testing.assert_frame_equal(shuffled.sort_index(), out)
+
+
+def _awkward_texts(seed: int, n: int) -> pd.DataFrame:
+    """Edge cases for the column-wise chrF counter: empty and one-character strings, repeated n-grams,
+    punctuation at word edges (chrF++ splitting), whitespace runs, and a CJK alphabet large enough
+    (~3,000 code points) that 6-gram ids no longer fit 62 bits and are renumbered."""
+    rng = np.random.default_rng(seed)
+    latin = list("abcab .,;!?()'\"-") + ["é", "ß", "\u00a0", "😀"]
+    cjk = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    def text():
+        kind = rng.integers(0, 4)
+        if kind == 0:
+            return ""
+        alphabet = cjk if kind == 3 else latin
+        return "".join(rng.choice(alphabet, size=int(rng.integers(1, 40))))
+    rows = []
+    for i in range(n):
+        refs = [text() for _ in range(int(rng.integers(1, 4)))]
+        if rng.random() < 0.3:
+            refs.append(refs[0])                       # a duplicate reference: tie, first one wins
+        rows.append({"model": f"m{i % 3}", "output": text(), "references": refs})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("kw", [{}, {"word_order": 2}, {"lowercase": True, "whitespace": True},
+                                {"eps_smoothing": True, "char_order": 3, "word_order": 1, "beta": 1}])
+def test_chrf_equals_sacrebleu_on_awkward_texts(kw):
+    df = _awkward_texts(7, 300)
+    _check_sacre(Chrf(**kw), sacrebleu.CHRF(**kw), df)
+
+
+_TOKENIZER_ALPHABET = st.sampled_from(list("aZ09 .,-\n&;<>\"'()[]{}~`^_|/\\:@?!#$%*+=\t") + ["&quot;", "&amp;", "&lt;",
+                                                                                        "&gt;", "<skipped>", "-\n",
+                                                                                        "é", "\u00a0", "\u2028", "😀"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TOKENIZER_ALPHABET, max_size=40).map("".join), st.booleans())
+@example("Costs 3.50, up 9.", False)       # a period after a digit at the end: only split by the padding space
+@example("well-\nknown &amp;c <skipped>", True)
+def test_fast_13a_preprocessing_equals_sacrebleu(text, lowercase):
+    """BLEU's fast 13a path gives sacrebleu's own tokenisation (the oracle) on any mix of its rules' triggers."""
+    from evalnb.metrics.overlap import _segment_preprocessor
+
+    scorer = sacrebleu.BLEU(lowercase=lowercase)
+    fast = _segment_preprocessor(scorer)
+    assert fast is not scorer._preprocess_segment          # the fast path is the one under test
+    assert fast(text) == scorer._preprocess_segment(text)
+
+
+def test_other_tokenizers_use_sacrebleu_itself():
+    from evalnb.metrics.overlap import _segment_preprocessor
+
+    for tok in ("intl", "char", "none", "zh"):
+        scorer = sacrebleu.BLEU(tokenize=tok)
+        assert _segment_preprocessor(scorer) == scorer._preprocess_segment

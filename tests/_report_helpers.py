@@ -93,3 +93,33 @@ def html_problems(text: str) -> list[str]:
     if checker.stack:
         problems.append(f"unclosed tags: {checker.stack}")
     return problems
+
+
+def sample_portfolio(threshold: float = 3.6):
+    """A one-gate portfolio on the sample data's judge_faithfulness (absolute, point rule)."""
+    from evalnb.portfolio.config import Gate, MetricSpec, Outcome, Portfolio
+
+    gate = Gate(threshold=threshold, rule="point", min_n=50)
+    return Portfolio(name="p", outcome=Outcome(kpi="thumbs_up"),
+                     primary=[MetricSpec(name="judge_faithfulness", source="column", direction="higher", gate=gate)])
+
+
+def many_models(df: pd.DataFrame, n_models: int = 16, n_items: int = 120, seed: int = 0) -> pd.DataFrame:
+    """``n_models`` synthetic models from the sample runs: each sample model's first ``n_items`` items,
+    copied under new names (``<model>-v<k>``) with its judge/human scores shifted and jittered
+    (request ids kept, so the copies still join the sample KPI log)."""
+    rng = np.random.default_rng(seed)
+    items = df["item_id"].drop_duplicates().head(n_items)
+    base = df[df["item_id"].isin(items)].drop(columns=["source_file", "source_line"], errors="ignore")
+    names = sorted(base["model"].unique())
+    scores = [c for c in base.columns if c.startswith(("judge_", "human_")) and c != "judge_safety_violation"]
+    frames = []
+    for k in range(n_models):
+        part = base[base["model"] == names[k % len(names)]].copy()
+        part["model"] = f"{names[k % len(names)]}-v{k // len(names) + 1}"
+        part["run_id"] = part["model"] + "-run"
+        for c in scores:
+            shift = rng.normal(0, 0.3) + rng.normal(0, 0.4, len(part))
+            part[c] = (part[c] + shift).clip(1, 5).round()
+        frames.append(part)
+    return pd.concat(frames, ignore_index=True)

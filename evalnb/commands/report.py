@@ -1,4 +1,5 @@
-"""``evalnb report RUNS... [--kpis ...] [--portfolio ...] -o report.html``: one offline HTML file."""
+"""``evalnb report RUNS... [--kpis ...] [--portfolio ...] [--interactive] [--pdf out.pdf] -o report.html``:
+one offline HTML file (strict by default; ``--interactive`` for vega-embed charts), optionally a PDF."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-chars", type=int, default=2_000, help="longest text shown per cell")
     parser.add_argument("--examples", type=int, default=5, help="worst items shown per model")
     parser.add_argument("--csv-dir", help="also write the report's tables as CSV (formula cells neutralised)")
+    parser.add_argument("--interactive", action="store_true",
+                        help="interactive form: charts with tooltips and pan/zoom, sortable tables (offline, "
+                             "one hash-pinned script); default: the strict form, no script at all")
+    parser.add_argument("--pdf", metavar="OUT.pdf",
+                        help="also print the strict form (every section open) to this PDF with headless Chromium")
     parser.add_argument("-o", "--output", default="report.html", help="output HTML path")
 
 
@@ -29,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     rep = evalnb.report(runs, kpis=kpis, portfolio=args.portfolio, path=args.output, title=args.title,
                         kpi=args.kpi, metrics=metrics, max_chars=args.max_chars, examples=args.examples,
-                        baseline=args.baseline)
+                        baseline=args.baseline, interactive=args.interactive, pdf=args.pdf)
     if args.csv_dir:
         out = Path(args.csv_dir)
         for name in rep.tables:

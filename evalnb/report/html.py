@@ -61,12 +61,17 @@ class Report:
     path : where it was written (None when not written).
     tables : section table name -> DataFrame (for CSV export with :meth:`to_csv`).
     sections : section title -> "ok" or "not available: why".
+    pdf_path : where the PDF was written (``pdf=`` or :meth:`to_pdf`), else None.
+    interactive : whether ``html`` is the interactive form (vega-embed charts, sortable tables).
     """
 
     html: str
     path: Path | None
     tables: Mapping[str, pd.DataFrame]
     sections: Mapping[str, str]
+    pdf_path: Path | None = None
+    interactive: bool = False
+    _render: Callable[..., str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def size_bytes(self) -> int:
@@ -78,8 +83,27 @@ class Report:
             raise EvalnbError(f"report has no table '{name}'; tables: {', '.join(self.tables)}")
         return safe_csv(self.tables[name], path)
 
+    def print_html(self) -> str:
+        """The strict form with every section open: what :meth:`to_pdf` prints."""
+        if self._render is None:
+            raise EvalnbError("this Report was not made by evalnb.report(): it cannot be re-rendered for print")
+        return self._render(interactive=False, open_all=True)
+
+    def to_pdf(self, path: str | os.PathLike) -> Path:
+        """Print the strict form, every section open, to PDF with headless Chromium.
+
+        >>> evalnb.report("sample_data/runs/*.jsonl").to_pdf("report.pdf")      # doctest: +SKIP
+        PosixPath('report.pdf')
+        """
+        from .pdf import print_pdf
+
+        return print_pdf(self.print_html(), path)
+
     def summary(self) -> str:
-        lines = [f"evalnb report: {self.size_bytes:,} bytes" + (f" -> {self.path}" if self.path else "")]
+        form = "interactive" if self.interactive else "strict"
+        lines = [f"evalnb report ({form}): {self.size_bytes:,} bytes" + (f" -> {self.path}" if self.path else "")]
+        if self.pdf_path:
+            lines.append(f"  PDF -> {self.pdf_path}")
         lines += [f"  {title}: {status}" for title, status in self.sections.items()]
         return "\n".join(lines)
 
@@ -127,7 +151,8 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
            path: str | os.PathLike | None = None, *, title: str = "evalnb report",
            kpi: str | None = None, metrics: Sequence[str] | None = None, max_chars: int = 2_000,
            max_bytes: int = DEFAULT_MAX_BYTES, examples: int = 5, seed: int = 0,
-           recalibration: Any = None, baseline: str | None = None) -> Report:
+           recalibration: Any = None, baseline: str | None = None, interactive: bool = False,
+           pdf: str | os.PathLike | None = None) -> Report:
     """Write a self-contained HTML report: summary, comparisons, failures, KPI validation, gates.
 
     Parameters
@@ -146,6 +171,10 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
     seed : recorded and passed to the bootstrap-based analyses.
     recalibration : an :func:`evalnb.recalibrate` proposal, optional: adds the recalibration section.
     baseline : a model or run_id: relative gates compare every other model with it on matched items.
+    interactive : write the interactive form: Vega-Lite charts with tooltips and pan/zoom, sortable
+        tables, vega-embed inlined (offline; one hash-pinned script, no request). Default: the strict
+        form (no script at all, charts as SVG images).
+    pdf : also print the strict form, every section open, to this PDF (headless Chromium).
 
     Returns
     -------
@@ -201,12 +230,27 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
         sections.append(sec)
 
     style = STYLE.read_text(encoding="utf-8")
-    html = environment().get_template("report.html").render(
-        title=title, csp=Markup(csp(style)), style=Markup(style), version=evalnb.__version__,
-        generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        n_rows=f"{len(runs.df):,}", models=runs.models, sections=sections,
-        signatures=sorted(ctx.signatures().items()),
-    )
+    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    signatures = sorted(ctx.signatures().items())
+
+    def render(interactive: bool = False, open_all: bool = False) -> str:
+        extra: dict[str, Any] = {"specs_json": "", "script": ""}
+        if interactive:
+            from . import interactive as I
+
+            specs = I.specs_for([c for sec in sections for c in sec.charts])
+            script = I.script()
+            extra = {"specs_json": Markup(I.script_json(specs)), "script": Markup(script)}
+            policy = I.csp(style, script)
+        else:
+            policy = csp(style)
+        return environment().get_template("report.html").render(
+            title=title, csp=Markup(policy), style=Markup(style), version=evalnb.__version__,
+            generated=generated, n_rows=f"{len(runs.df):,}", models=runs.models, sections=sections,
+            signatures=signatures, interactive=interactive, open_all=open_all, **extra,
+        )
+
+    html = render(interactive=interactive)
     size = len(html.encode("utf-8"))
     if size > max_bytes:
         raise EvalnbError(f"the report would be {size:,} bytes, above max_bytes={max_bytes:,}; "
@@ -217,4 +261,10 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
 
         out = write_text(path, html)
     status = {s.title: ("ok" if not s.error else f"not available: {s.error}") for s in sections}
-    return Report(html=html, path=out, tables=dict(ctx.tables), sections=status)
+    rep = Report(html=html, path=out, tables=dict(ctx.tables), sections=status, interactive=interactive,
+                 _render=render)
+    if pdf is not None:
+        import dataclasses
+
+        rep = dataclasses.replace(rep, pdf_path=rep.to_pdf(pdf))
+    return rep

@@ -22,6 +22,8 @@ TEXT_COLUMNS = ("input", "output", "reference")
 
 COMPARE_COLUMNS = ("model", "metric", "statistic", "baseline", "candidate", "difference", "ci_low", "ci_high",
                    "p_adjusted", "better", "n_pairs", "note")
+GATE_COLUMNS = ("model", "metric", "slice", "mode", "rule", "threshold", "estimate", "ci_low", "ci_high", "n",
+                "status", "reason", "p_adjusted")
 SLICE_COLUMNS = ("level", "slice", "n", "failures", "failure_rate", "ci_low", "ci_high", "rest_rate", "lift",
                  "p_adjusted", "significant", "note")
 
@@ -50,6 +52,7 @@ class Context:
     recalibration: Any = None
     baseline: str | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)   # appendix entries beside the score signatures
     _gate_results: Any = None
     _scored: Any = None
     _joined: Any = None
@@ -113,7 +116,7 @@ class Context:
 
     def signatures(self) -> dict[str, str]:
         s = self.scored()
-        return dict(getattr(s, "signatures", {}) or {})
+        return {**dict(getattr(s, "signatures", {}) or {}), **self.methods}
 
 
 def lower_is_better(column: str, metrics: Any = None) -> bool:
@@ -266,8 +269,15 @@ def gates(ctx: Context, sec: Any) -> None:
     frame = gate_results(ctx)
     sec.intro = ("Each model's run against the portfolio's deployment gates (fail closed on NaN or small n)"
                  + (f"; relative gates against the baseline {ctx.baseline}." if ctx.baseline else ".")
-                 + " Each threshold comes from the portfolio's gate.")
-    _table(ctx, sec, "gates", frame, caption="Gate results")
+                 + " Each threshold comes from the portfolio's gate. Methods and signatures: see the appendix;"
+                 " the full table (every column) is in the CSV export.")
+    _table(ctx, sec, "gates", _columns(frame, GATE_COLUMNS), caption="Gate results")
+    ctx.tables["gates"] = frame   # the CSV export keeps every column
+    for col in ("method", "signature"):
+        if col in frame:
+            for metric, value in frame.groupby("metric", sort=False)[col].first().items():
+                if isinstance(value, str) and value:
+                    ctx.methods[f"gate {metric} {col}"] = f"gate {metric}: {col} {value}"
 
 
 def decision(ctx: Context, sec: Any) -> None:

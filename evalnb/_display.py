@@ -141,3 +141,169 @@ def frame_html(df: pd.DataFrame, max_chars: int | None = 300, index: bool = Fals
 
 def join_escaped(values: Iterable[Any], sep: str = ", ") -> str:
     return html.escape(sep).join(escape(v) for v in values)
+
+
+# ---------------------------------------------------------------------------------------------
+# One display rule for every result object (issue 12): ``_repr_mimebundle_`` with text/plain,
+# text/markdown and escaped text/html, built from ``.summary()`` and ``.to_frame()``.
+# ---------------------------------------------------------------------------------------------
+DISPLAY_ROWS = 30          # rows shown in the Markdown and default HTML tables (the frame keeps all)
+MARKDOWN_CELL_CHARS = 120  # longer cell text is cut with an ellipsis in Markdown
+
+# Markdown punctuation that could start emphasis, code, links, headings, tables or escapes.
+_MD_SPECIAL = re.compile(r"([\\`*{}\[\]!|~])")
+# "_" opens or closes emphasis only next to a non-alphanumeric character (CommonMark flanking
+# rules): "judge_relevance" stays readable, "_x_" is escaped.
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def md_escape(value: Any, max_chars: int | None = MARKDOWN_CELL_CHARS) -> str:
+    """Untrusted text as inert Markdown (GFM table cell safe).
+
+    HTML is escaped (a notebook renders raw HTML inside Markdown), Markdown punctuation is
+    backslash-escaped, ``|`` cannot split a table cell, line breaks and control characters become
+    spaces, invisible characters are shown as ``<U+XXXX>`` and ``@mentions`` are broken.
+
+    >>> md_escape("<script>alert(1)</script> | *x* _y_ judge_relevance")
+    '&lt;script&gt;alert(1)&lt;/script&gt; \\\\| \\\\*x\\\\* \\\\_y\\\\_ judge_relevance'
+    >>> md_escape("@team #12")
+    '&#64;team &#35;12'
+    """
+    text = reveal(text_of(value))
+    text = _CONTROL.sub(" ", text)
+    if max_chars is not None and len(text) > max_chars:
+        text = text[:max_chars - 1] + "\u2026"
+    text = html.escape(text, quote=False)          # &, <, > first: the escapes below add no markup
+    text = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", text))
+    return text.replace("#", "&#35;").replace("@", "&#64;")   # no #refs or @mentions on GitHub
+
+
+def plain_text(text: str) -> str:
+    """Terminal-safe text: control characters other than newline and tab (ESC, CR, C1, line
+    separators) are shown as escapes, so data cannot rewrite a terminal or a CI log line.
+
+    >>> plain_text("ok\\x1b[2Jgone")
+    'ok\\\\x1b[2Jgone'
+    """
+    return re.sub("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]",
+                  lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _is_number(v: Any) -> bool:
+    import numbers
+
+    return isinstance(v, numbers.Number) and not isinstance(v, (bool,)) and type(v).__name__ != "bool_"
+
+
+def number_text(v: Any) -> str:
+    """A number for a table: integers with thousands separators, 4 significant digits otherwise,
+    never an exponent for values between 1e-3 and 1e15; NaN is empty.
+
+    >>> [number_text(x) for x in (9600, 1593.42, 0.41537, 0.0000123, float("nan"), 3.0)]
+    ['9,600', '1,593.4', '0.4154', '1.23e-05', '', '3']
+    """
+    f = float(v)
+    if f != f:
+        return ""
+    if f in (float("inf"), float("-inf")):
+        return "inf" if f > 0 else "-inf"
+    if f == int(f) and abs(f) < 1e15:
+        return f"{int(f):,}"
+    a = abs(f)
+    if a >= 1e3:
+        return f"{f:,.1f}"
+    if a < 1e-3:
+        return f"{f:.3g}"
+    return f"{f:.4g}"
+
+
+def _shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame a result shows: a meaningful index becomes leading columns."""
+    if not isinstance(frame.index, pd.RangeIndex) or any(n is not None for n in frame.index.names):
+        frame = frame.reset_index()
+    return frame
+
+
+def markdown_table(frame: pd.DataFrame, max_rows: int | None = DISPLAY_ROWS) -> str:
+    """A GFM pipe table of ``frame`` (every header and cell escaped with :func:`md_escape`,
+    numbers right-aligned), cut to ``max_rows`` with a line saying how many rows were left out.
+
+    >>> print(markdown_table(pd.DataFrame({"model": ["a|b"], "score": [0.5]})))
+    | model | score |
+    |---|---:|
+    | a\\|b | 0.5 |
+    """
+    frame = _shown(frame)
+    if frame.shape[1] == 0:
+        return "_(no columns)_"
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               for c in frame.columns]
+    head = "| " + " | ".join(md_escape(c) or " " for c in frame.columns) + " |"
+    rule = "|" + "|".join("---:" if n else "---" for n in numeric) + "|"
+    shown = frame if max_rows is None else frame.head(max_rows)
+    lines = [head, rule]
+    for row in shown.itertuples(index=False, name=None):
+        cells = [number_text(v) if _is_number(v) else md_escape(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    if not len(frame):
+        lines.append("| " + " | ".join("" for _ in frame.columns) + " |")
+    if len(shown) < len(frame):
+        lines += ["", f"_{len(frame) - len(shown):,} more rows not shown ({len(frame):,} in all; `.to_frame()` has every row)._"]
+    return "\n".join(lines)
+
+
+class ResultDisplay:
+    """Mixin: how every result object shows itself (Jupyter, GitHub, terminals).
+
+    ``_repr_mimebundle_`` returns
+
+    * ``text/plain``: ``.summary()`` (a frame-valued summary is printed as a table);
+    * ``text/markdown``: the result's own ``.to_markdown()`` when it has one, else the first line
+      of the summary in bold and a pipe table of ``.to_frame()`` (:func:`markdown_table`);
+    * ``text/html``: the result's own ``_repr_html_`` when it has one, else the same title and
+      table, escaped (:func:`frame_html`).
+
+    Every form escapes the text that came from data. ``include``/``exclude`` (sets of MIME
+    types, as IPython passes them) are honoured and only the asked-for forms are built.
+    """
+
+    def _display_frame(self) -> pd.DataFrame:
+        if hasattr(self, "to_frame"):
+            return self.to_frame()
+        summary = self.summary()  # type: ignore[attr-defined]
+        return summary if isinstance(summary, pd.DataFrame) else pd.DataFrame()
+
+    def _display_text(self) -> str:
+        summary = self.summary() if hasattr(self, "summary") else None  # type: ignore[attr-defined]
+        if not isinstance(summary, str):
+            summary = type(self).__name__ + "\n" + self._display_frame().to_string(index=False)
+        return plain_text(summary)
+
+    def _display_title(self) -> str:
+        text = self._display_text().strip()
+        return text.splitlines()[0] if text else type(self).__name__
+
+    def _display_markdown(self) -> str:
+        own = getattr(self, "to_markdown", None)
+        if callable(own):
+            return own()
+        return f"**{md_escape(self._display_title(), max_chars=None)}**\n\n{markdown_table(self._display_frame())}\n"
+
+    def _display_html(self) -> str:
+        if type(self)._repr_html_ is not ResultDisplay._repr_html_:
+            return self._repr_html_()
+        frame = _shown(self._display_frame())
+        more = (f'<p class="evalnb-more">{len(frame) - DISPLAY_ROWS:,} more rows not shown '
+                f"({len(frame):,} in all; <code>.to_frame()</code> has every row).</p>"
+                if len(frame) > DISPLAY_ROWS else "")
+        return f"<p><b>{escape(self._display_title())}</b></p>" + frame_html(frame.head(DISPLAY_ROWS)) + more
+
+    def _repr_html_(self) -> str:
+        return self._display_html()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        makers = {"text/plain": self._display_text, "text/markdown": self._display_markdown,
+                  "text/html": self._display_html}
+        wanted = [m for m in makers if (not include or m in include) and not (exclude and m in exclude)]
+        return {m: makers[m]() for m in wanted}

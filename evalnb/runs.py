@@ -8,6 +8,7 @@ from typing import Any, Iterable, Literal, Mapping
 
 import pandas as pd
 
+from ._display import ResultDisplay
 from ._errors import DataError
 from .io.readers import iter_chunks
 from .io.validate import format_problems, problems_frame, validate_chunks
@@ -16,7 +17,7 @@ Sources = Any  # a path, glob, directory, DataFrame, Runs, or a list of these
 
 
 @dataclass(frozen=True)
-class Runs:
+class Runs(ResultDisplay):
     """Validated eval runs: one row per (run, item[, sample]).
 
     ``df`` holds the canonical columns (see the README's schema table), any extra columns, and

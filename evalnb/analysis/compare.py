@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .._display import ResultDisplay
 from .._errors import EvalnbError
 from ..metrics.base import CORPUS, PROPORTION
 from ..stats import intervals as iv
@@ -45,7 +46,7 @@ def _side(matched: pd.DataFrame, suffix: str) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(ResultDisplay):
     """Candidate minus baseline per metric (and per slice when ``by`` was given).
 
     Attributes

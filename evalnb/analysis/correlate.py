@@ -26,6 +26,7 @@ import pandas as pd
 from .. import roles
 from .._compat import renamed
 from .. import roles
+from .._display import ResultDisplay
 from .._errors import ConfigError, DataError, SimpsonWarning, SmallSampleWarning
 from ..stats import correlation as corr
 
@@ -103,7 +104,7 @@ def resolve(frame: pd.DataFrame, metrics: Sequence[str] | str | None, targets: S
 # result
 # ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Correlations:
+class Correlations(ResultDisplay):
     """Associations of metrics with targets.
 
     Attributes
@@ -166,29 +167,107 @@ class Correlations:
         return (f"<p><b>Correlations</b> ({html.escape(str(self.settings.get('adjust')))}-adjusted p)</p>"
                 + (f"<ul>{warn}</ul>" if warn else "") + body)
 
-    def chart(self, kind: str = "forest", method: str = "spearman", level: str = "sample"):
-        """Altair chart: ``"forest"`` (estimates with CIs, one panel per target) or ``"heatmap"``."""
+    def chart(self, kind: str = "forest", method: str | None = None, level: str | Sequence[str] | None = None):
+        """Altair chart of every level computed, side by side (one panel per level, one row per target).
+
+        ``"forest"``: a point and its CI per metric, metrics ranked by their strongest association,
+        coloured by whether the adjusted p-value is below 0.05; ``"heatmap"``: metric x target cells.
+        ``method`` defaults to Spearman when it was computed (else the first method computed);
+        ``level`` (one or a list) to every level in :meth:`to_frame`. The plotted rows are
+        :meth:`chart_frame`'s.
+
+        >>> res = evalnb.correlate(joined, ["judge_relevance"], "thumbs_up", level=["sample", "system"],
+        ...                        method="spearman", by=None, n_boot=50)
+        >>> sorted(res.chart_frame()["level_label"].unique())
+        ['sample level (per row)', 'system level (per-system means)']
+        """
         import altair as alt
 
-        t = self.table[(self.table["method"] == method) & (self.table["level"] == level)].copy()
-        t["label"] = t["metric"] + np.where(t["controls"] != "", " | " + t["controls"], "")
-        t = t[["label", "target", "estimate", "ci_low", "ci_high", "p_adjusted", "n"]]
-        if kind == "heatmap":
-            base = alt.Chart(t).encode(x=alt.X("target:N", title="target"), y=alt.Y("label:N", title="metric"))
-            rect = base.mark_rect().encode(
-                color=alt.Color("estimate:Q", scale=alt.Scale(scheme="redblue", domain=[-1, 1]), title=method),
-                tooltip=list(t.columns))
-            text = base.mark_text(fontSize=10).encode(text=alt.Text("estimate:Q", format="+.2f"))
-            return (rect + text).properties(title=f"{method} ({level} level)")
-        if kind != "forest":
+        if kind not in ("forest", "heatmap"):
             raise ConfigError(f"unknown chart kind '{kind}'; use 'forest' or 'heatmap'")
-        base = alt.Chart().encode(y=alt.Y("label:N", title=None))
-        bars = base.mark_rule().encode(x=alt.X("ci_low:Q", title=f"{method} (95% CI)", scale=alt.Scale(domain=[-1, 1])),
-                                       x2="ci_high:Q")
-        dots = base.mark_point(filled=True).encode(x="estimate:Q", tooltip=list(t.columns))
+        t = self.chart_frame(method, level)
+        method = t.attrs["method"]
+        order = t.attrs["levels"]
+        titles = [_LEVEL_TITLES[lv] for lv in order]
+        labels = t.attrs["metric_order"]
+        ci = self.settings.get("ci", 0.95)
+        what = f"{_METHOD_TITLES.get(method, method)} ({ci:.0%} CI)"
+        tips = [alt.Tooltip("metric_label:N", title="metric"), alt.Tooltip("target:N", title="target"),
+                alt.Tooltip("level_label:N", title="level"), alt.Tooltip("estimate_ci:N", title=what),
+                alt.Tooltip("p_adjusted:Q", title="adjusted p", format=".3g"), alt.Tooltip("n:Q", title="rows", format=","),
+                alt.Tooltip("n_groups:Q", title="units behind the CI", format=","), alt.Tooltip("status:N", title="status")]
+        # ranked by a data column: names from the data stay in the data, never in the spec
+        y = alt.Y("metric_label:N", title=None, sort=alt.EncodingSortField("rank", op="min"), axis=alt.Axis(labelLimit=0))
+        column = alt.Column("level_label:N", title=None, sort=titles,
+                            header=alt.Header(labelLimit=0, labelFontSize=12, labelFontWeight="bold"))
+        row = alt.Row("target:N", title=None, header=alt.Header(labelLimit=0, labelAngle=0, labelAlign="left"))
+        width = max(220, 480 // max(len(order), 1))           # >= 480 px in all
+        height = max(60, 24 * len(labels))
+        if kind == "heatmap":
+            base = alt.Chart().encode(x=alt.X("target:N", title=None, axis=alt.Axis(labelLimit=0, labelAngle=0)), y=y)
+            rect = base.mark_rect().encode(color=alt.Color("estimate:Q", title=_METHOD_TITLES.get(method, method),
+                                                           scale=alt.Scale(scheme="redblue", domain=[-1, 1])),
+                                           tooltip=tips)
+            text = base.mark_text(fontSize=11).encode(text=alt.Text("estimate:Q", format="+.2f"))
+            return alt.layer(rect, text, data=t).properties(width=width, height=height).facet(column=column) \
+                .properties(title=f"{_METHOD_TITLES.get(method, method)}, by level")
+        color = alt.Color("significance:N", title=None, sort=_SIGNIFICANCE,
+                          scale=alt.Scale(domain=list(_SIGNIFICANCE), range=["#1f77b4", "#9a9a9a", "#e6a23c"]),
+                          legend=alt.Legend(orient="top", labelLimit=0))
+        base = alt.Chart().encode(y=y, color=color)
+        # each level on its own x scale (0 always in view): sample-level CIs over thousands of rows
+        # are narrow and would vanish on the [-1, 1] a four-system level needs
+        bars = base.mark_rule(strokeWidth=2.5).encode(
+            x=alt.X("ci_low:Q", title=what, scale=alt.Scale(zero=True, nice=True)), x2="ci_high:Q", tooltip=tips)
+        dots = base.mark_point(filled=True, size=70, opacity=1).encode(x="estimate:Q", tooltip=tips)
         zero = alt.Chart().mark_rule(strokeDash=[4, 4], color="gray").encode(x=alt.datum(0))
-        return alt.layer(bars, dots, zero, data=t).properties(width=220, title=f"{method} ({level} level)").facet(
-            column=alt.Column("target:N", title=None))
+        return alt.layer(bars, dots, zero, data=t).properties(width=width, height=height) \
+            .facet(column=column, row=row).resolve_scale(x="independent") \
+            .properties(title=f"Association with each target: {what}, by level")
+
+    def chart_frame(self, method: str | None = None, level: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """The rows :meth:`chart` plots: :meth:`to_frame`'s rows of one method and the chosen levels,
+        with readable labels (``metric_label``, ``level_label``, ``estimate_ci``, ``significance``)."""
+        t = self.table
+        methods = list(dict.fromkeys(t["method"]))
+        if method is None:
+            method = "spearman" if "spearman" in methods or not methods else methods[0]
+        elif methods and method not in methods:
+            raise ConfigError(f"method '{method}' was not computed; computed: {', '.join(methods)}")
+        present = [lv for lv in LEVELS if lv in set(t["level"])]
+        wanted = present if level is None else [level] if isinstance(level, str) else list(level)
+        unknown = [lv for lv in wanted if lv not in present]
+        if unknown:
+            raise ConfigError(f"level {', '.join(map(repr, unknown))} was not computed; computed: {', '.join(present)}")
+        t = t[(t["method"] == method) & t["level"].isin(wanted)].copy()
+        t["metric_label"] = t["metric"] + np.where(t["controls"] != "", " (controlling for " + t["controls"] + ")", "")
+        t["level_label"] = t["level"].map(_LEVEL_TITLES)
+        t["estimate_ci"] = [_ci_text(e, lo, hi) for e, lo, hi in zip(t["estimate"], t["ci_low"], t["ci_high"])]
+        t["significance"] = np.where(t["status"] != "ok", _SIGNIFICANCE[2],
+                                     np.where(t["p_adjusted"] < 0.05, _SIGNIFICANCE[0], _SIGNIFICANCE[1]))
+        levels = [lv for lv in LEVELS if lv in wanted]
+        # ranked by the mean |estimate| over targets at the first level shown (then the next levels)
+        rank = t.assign(a=t["estimate"].abs()).pivot_table(index="metric_label", columns="level", values="a",
+                                                            aggfunc="mean", sort=False)
+        rank = rank.reindex(columns=[lv for lv in levels if lv in rank.columns]).fillna(-1.0)
+        order = rank.sort_values(list(rank.columns), ascending=False, kind="stable").index if len(rank.columns) else []
+        t = t.reset_index(drop=True)
+        t["rank"] = t["metric_label"].map({m: i for i, m in enumerate(order)})
+        t.attrs.update(method=method, levels=levels, metric_order=list(order))
+        return t
+
+
+_LEVEL_TITLES = {"sample": "sample level (per row)", "group": "group level (within groups, averaged)",
+                 "system": "system level (per-system means)"}
+_METHOD_TITLES = {"spearman": "Spearman's rho", "pearson": "Pearson's r", "kendall": "Kendall's tau-b"}
+_SIGNIFICANCE = ("adjusted p < 0.05", "not significant", "no usable CI (too few units or constant)")
+
+
+def _ci_text(e: float, lo: float, hi: float) -> str:
+    """``+0.42 [+0.40, +0.44]``; ``n/a`` for a missing estimate or bound."""
+    if not all(np.isfinite([e, lo, hi])):
+        return "n/a" if not np.isfinite(e) else f"{e:+.2f} [n/a]"
+    return f"{e:+.2f} [{lo:+.2f}, {hi:+.2f}]"
 
 
 # ----------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .. import roles
+from .._display import ResultDisplay
 from .._errors import DataError
 from ..stats import intervals as iv
 
@@ -47,7 +48,7 @@ class DriftAlert:
 
 
 @dataclass(frozen=True)
-class DriftReport:
+class DriftReport(ResultDisplay):
     """Distribution, score and validity drift between two windows.
 
     Attributes

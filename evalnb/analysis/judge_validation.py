@@ -21,11 +21,12 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .._display import ResultDisplay
 from .._errors import DataError, SmallSampleWarning
 
 
 @dataclass(frozen=True)
-class JudgeValidation:
+class JudgeValidation(ResultDisplay):
     """Agreement statistics of a judge vs humans. ``to_frame()`` is tidy: statistic, value, CI, n."""
 
     judge: str

@@ -27,6 +27,7 @@ from .. import roles
 from .._compat import renamed
 from .. import roles
 from .._deps import require
+from .._display import ResultDisplay
 from .._errors import ConfigError, DataError, EvalnbWarning
 from .correlate import as_frame, numeric, require_columns
 
@@ -103,7 +104,7 @@ def _r2(z: np.ndarray, X: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
-class KpiFit:
+class KpiFit(ResultDisplay):
     """A fitted KPI model.
 
     Attributes

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import roles
+from .._display import ResultDisplay
 from .._errors import ConfigError, DataError, SmallSampleWarning
 from .correlate import as_frame, correlate, data_hash, kpi_columns, numeric, numeric_columns, require_columns
 from .kpi_models import corrected_ci, cv_score, design, detect_family, folds_for
@@ -49,7 +50,7 @@ class MetricChoice:
 
 
 @dataclass(frozen=True)
-class PortfolioSelection:
+class PortfolioSelection(ResultDisplay):
     """The recommended metric portfolio for one KPI.
 
     ``to_frame()`` is the explanation table (one row per candidate: role, decision, why);

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import roles
 from .. import roles
+from .._display import ResultDisplay
 from .._errors import EvalnbError
 from ..metrics.base import PROPORTION
 from ..stats.intervals import wilson_ci
@@ -34,7 +35,7 @@ _RULE = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
 
 
 @dataclass(frozen=True)
-class SliceReport:
+class SliceReport(ResultDisplay):
     """Slices ranked worst first.
 
     Attributes

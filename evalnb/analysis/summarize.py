@@ -21,6 +21,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._display import ResultDisplay
 from .._errors import EvalnbError, SmallSampleWarning
 from .. import roles
 from ..metrics.base import CORPUS, MEAN, PERCENTILE, PROPORTION, Metric, Output
@@ -267,7 +268,7 @@ def _cell_rows(labels: dict, key: tuple, spec: ColumnSpec, cells: list[tuple[str
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(ResultDisplay):
     """Per-group estimates with CIs (one row per group x metric x statistic).
 
     Attributes

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._compat import renamed
+from .._display import ResultDisplay
 from .._errors import ConfigError, SmallSampleWarning
 from .correlate import as_frame, estimates, require_columns
 
@@ -30,7 +31,7 @@ _COLUMNS = ["window", "metric", "kpi", "estimate", "ci_low", "ci_high", "n", "ci
 
 
 @dataclass(frozen=True)
-class ValidityDrift:
+class ValidityDrift(ResultDisplay):
     """Per-window metric-KPI associations, alerts and recommendations."""
 
     table: pd.DataFrame

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .._display import ResultDisplay
 from .._errors import MetricError, SmallSampleWarning
 from .base import MEAN, PROPORTION, Metric, Output
 from .registry import register
@@ -111,7 +112,7 @@ def pass_at_k_table(outcomes: pd.DataFrame, k: int, *, group: Sequence[str] = ("
 
 
 @dataclass(frozen=True)
-class Execution:
+class Execution(ResultDisplay):
     """Per-sample sandbox outcomes for the code rows of an eval frame.
 
     Attributes

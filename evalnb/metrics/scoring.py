@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from .. import roles
+from .._display import ResultDisplay
 from .._errors import EvalnbError, NotComputableWarning
 from .base import Metric
 from .registry import metric as make_metric
@@ -19,7 +20,7 @@ _TEXTUAL = {"input", "output", "reference", "references", "contexts", "retrieved
 
 
 @dataclass(frozen=True)
-class Scores:
+class Scores(ResultDisplay):
     """Per-item scores: the item keys, one column per metric output, and how each was made.
 
     Attributes

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .. import roles
+from .._display import ResultDisplay
 from .._errors import DataError, EvalnbError
 from ..stats import intervals as iv
 from .config import Gate, MetricSpec, Portfolio, load_portfolio
@@ -70,7 +71,7 @@ class GateResult:
 
 
 @dataclass(frozen=True)
-class GateReport:
+class GateReport(ResultDisplay):
     """All gates of a portfolio evaluated on one run.
 
     ``status`` is ``"pass"`` only when every gate passed; ``exit_code`` is 0 (pass), 1 (a gate

@@ -35,6 +35,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .._display import ResultDisplay
 from .._errors import ConfigError, DataError, SmallSampleWarning
 
 __all__ = ["recalibrate", "RecalibrationProposal", "STATUSES", "ACTIONS"]
@@ -47,7 +48,7 @@ _NOT_CANDIDATES = re.compile(r"^(human|expert|annotator|rating)|_rating$|latency
 
 
 @dataclass(frozen=True)
-class RecalibrationProposal:
+class RecalibrationProposal(ResultDisplay):
     """The outcome of :func:`recalibrate`: what was checked, what should change, and the new portfolio.
 
     ``checks`` has one row per metric of the current portfolio (recorded vs new association, status);
@@ -144,9 +145,6 @@ class RecalibrationProposal:
 
     def _repr_html_(self) -> str:
         return self.to_html()
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        return {"text/plain": self.summary(), "text/markdown": self.to_markdown(), "text/html": self.to_html()}
 
     def chart(self):
         """Recorded vs new association per metric, with CIs (a dumbbell forest plot)."""

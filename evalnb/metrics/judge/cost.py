@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Sequence
 
 import pandas as pd
 
+from ..._display import ResultDisplay
+
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import JudgeEngine, JudgeRequest
 
@@ -26,7 +28,7 @@ def count_tokens(text: str) -> int:
 
 
 @dataclass(frozen=True)
-class CostEstimate:
+class CostEstimate(ResultDisplay):
     """What a judging job would cost. ``worst_case_usd`` assumes every reply uses ``max_tokens``."""
 
     requests: int

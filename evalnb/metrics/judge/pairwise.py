@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..._display import ResultDisplay
 from ..._errors import DataError
 from ..registry import metric as make_metric
 
 
 @dataclass(frozen=True)
-class PairwiseResult:
+class PairwiseResult(ResultDisplay):
     """Wins/losses/ties of ``model_a`` vs ``model_b`` after the swap test, and position consistency."""
 
     model_a: str

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from ..._display import ResultDisplay
 from ..._errors import ConfigError
 
 PERTURBATIONS = ("typos", "casing", "whitespace", "paraphrase", "distractor", "injection", "jailbreak")
@@ -171,7 +172,7 @@ def consistent(a: Any, b: Any, threshold: float = 0.8) -> bool:
 
 
 @dataclass(frozen=True)
-class RobustnessResult:
+class RobustnessResult(ResultDisplay):
     """Per perturbation: n, clean and perturbed means, drop with a paired 95% CI, consistency, attack success."""
 
     table: pd.DataFrame

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..._display import ResultDisplay
 from ..._errors import ConfigError
 from ..base import PROPORTION, Output
 from ..registry import register
@@ -120,7 +121,7 @@ class SafetyViolation(JudgeMetric):
 
 
 @dataclass(frozen=True)
-class SafetyReport:
+class SafetyReport(ResultDisplay):
     """Violation rate per slice with Wilson 95% CIs (statsmodels ``proportion_confint``)."""
 
     table: pd.DataFrame
@@ -205,7 +206,7 @@ def bias_probes(templates: Sequence[str] = DEFAULT_TEMPLATES, terms: Mapping[str
 
 
 @dataclass(frozen=True)
-class BiasGap:
+class BiasGap(ResultDisplay):
     """Per axis: mean score gap between each term and the axis' first term, with a paired CI."""
 
     table: pd.DataFrame

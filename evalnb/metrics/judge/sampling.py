@@ -13,11 +13,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..._display import ResultDisplay
 from ..._errors import ConfigError
 
 
 @dataclass(frozen=True)
-class Sample:
+class Sample(ResultDisplay):
     """Which rows were chosen and with what weight (NaN for rows not chosen)."""
 
     chosen: pd.Index

@@ -47,6 +47,16 @@ def hostile_frame(n_per_model: int = 40, big: bool = False, surrogate: bool = Fa
     return df
 
 
+BREAKOUT = "</script><script>window.__pwned=1</script>"
+
+
+def hostile_models_frame(n: int = 12) -> pd.DataFrame:
+    """:func:`hostile_frame` with its safe model renamed to a payload that would close a script block."""
+    df = hostile_frame(n)
+    df.loc[df["model"] == "safe-model", "model"] = BREAKOUT
+    return df
+
+
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 

@@ -385,3 +385,86 @@ def test_sample_report_renders_charts(browser, sample_runs, sample_kpis, tmp_pat
     assert watch.external(("file://", "data:")) == [] and not watch.dialogs
     page.screenshot(path=str(artifacts_dir / "report_sample.png"))
     page.close()
+
+
+# -- issue 17: the interactive form, and a 16-model run ------------------------------------------
+def _charts_rendered(page, timeout: float = 30.0) -> list:
+    deadline = time.monotonic() + timeout
+    while True:
+        states = page.evaluate("() => [...document.querySelectorAll('div.evalnb-chart')]"
+                               ".map(d => d.getAttribute('data-rendered'))")
+        if all(states) or time.monotonic() > deadline:
+            return states
+        time.sleep(0.2)
+
+
+def test_interactive_report_hostile_text_stays_data(browser, tmp_path, artifacts_dir: Path):
+    import evalnb
+    from _browser_helpers import Watch
+    from _report_helpers import BREAKOUT, hostile_models_frame
+
+    rep = evalnb.report(evalnb.load_runs(hostile_models_frame(20)), path=tmp_path / "hostile_interactive.html",
+                        examples=20, interactive=True)
+    page = browser.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    watch = Watch(page)
+    page.goto(rep.path.as_uri())
+    page.wait_for_load_state("load")
+    states = _charts_rendered(page)
+    assert len(states) >= 2 and set(states) == {"ok"}, (states, console)
+    # the one script ran (charts drawn as SVG by vega) and nothing it was not allowed to do was tried
+    assert page.locator("div.evalnb-chart svg.marks").count() == len(states)
+    assert not [m for m in console if "Content Security Policy" in m or "Refused" in m], console
+    assert not watch.errors, watch.errors
+    # a tooltip shows a hostile model name as text
+    _open_all_sections(page)
+    mark = page.locator("figure", has_text="Cost per request").locator(".mark-symbol.role-mark path").first
+    mark.hover()
+    tip = page.locator("#vg-tooltip-element.visible")
+    tip.wait_for(timeout=5000)
+    names = set(rep.tables["summary"]["model"]) if "model" in rep.tables["summary"] else set()
+    assert any(n[:60] in tip.inner_text() for n in names | {BREAKOUT}), tip.inner_text()
+    assert page.locator("#vg-tooltip-element img, #vg-tooltip-element script, #vg-tooltip-element svg").count() == 0
+    # tables sort on a header click
+    head = page.locator("#summary table.evalnb-table thead th").first
+    head.click()
+    assert head.get_attribute("aria-sort") == "ascending"
+    body = page.locator("main").inner_text()
+    assert BREAKOUT in body and "<script>alert(1)</script>" in body
+    assert page.evaluate("() => window.__pwned") is None
+    assert not watch.dialogs, watch.dialogs
+    assert watch.external(("file://", "data:")) == []
+    page.screenshot(path=str(artifacts_dir / "report_hostile_interactive.png"))
+    page.close()
+
+
+def test_sixteen_model_report_stays_readable(browser, sample_runs, sample_kpis, tmp_path, artifacts_dir: Path):
+    import evalnb
+    from _report_helpers import many_models, sample_portfolio
+
+    df = many_models(sample_runs.df, n_models=16, n_items=100)
+    assert df["model"].nunique() == 16
+    budget, viewport = 15_000, 1280
+    page = browser.new_page()
+    page.set_viewport_size({"width": viewport, "height": 900})
+    for form in ("strict", "interactive"):
+        rep = evalnb.report(df, kpis=sample_kpis, kpi="thumbs_up", portfolio=sample_portfolio(),
+                            path=tmp_path / f"{form}.html", interactive=form == "interactive")
+        assert all(v == "ok" for v in rep.sections.values()), rep.sections
+        page.goto(rep.path.as_uri())
+        page.wait_for_load_state("load")
+        if form == "interactive":
+            assert set(_charts_rendered(page)) == {"ok"}
+        height = page.evaluate("() => document.documentElement.scrollHeight")
+        assert 1_000 < height < budget, (form, height)
+        page.screenshot(path=str(artifacts_dir / f"report_16_models_{form}.png"), full_page=True)
+        _open_all_sections(page)
+        page.wait_for_timeout(300)
+        widths = page.evaluate("() => [...document.querySelectorAll('main table')].map(t => "
+                               "[t.caption ? t.caption.textContent : '', t.getBoundingClientRect().right])")
+        assert len(widths) >= 6, widths
+        too_wide = [(c, r) for c, r in widths if r > viewport]
+        assert not too_wide, (form, too_wide)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport
+    page.close()

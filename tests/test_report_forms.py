@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import evalnb
-from _report_helpers import PAYLOADS, hostile_frame, html_problems, sample_portfolio
+from _report_helpers import BREAKOUT, PAYLOADS, hostile_frame, hostile_models_frame, html_problems, sample_portfolio
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -31,16 +31,6 @@ def _report(df, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return evalnb.report(evalnb.load_runs(df) if not isinstance(df, evalnb.Runs) else df, **kw)
-
-
-BREAKOUT = "</script><script>window.__pwned=1</script>"
-
-
-def hostile_models_frame(n: int = 12):
-    """The hostile frame, one model named to close a script block."""
-    df = hostile_frame(n)
-    df.loc[df["model"] == "safe-model", "model"] = BREAKOUT
-    return df
 
 
 @pytest.fixture(scope="module")

@@ -154,5 +154,7 @@ def specs_for(charts: Sequence[dict]) -> list[dict]:
     out = []
     for c in charts:
         c["index"] = len(out)
-        out.append(with_zoom(c["spec"]))
+        spec = with_zoom(c["spec"])
+        spec.setdefault("description", c["alt"])   # vega-embed uses it as the chart's aria-label
+        out.append(spec)
     return out

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import evalnb
-from evalnb.metrics.distributed import ScoresDataset
+from evalnb.metrics.distributed import ScoresDataset, score_on_ray
 
 pytestmark = pytest.mark.filterwarnings("ignore::evalnb._errors.SmallSampleWarning")
 
@@ -95,3 +95,79 @@ def test_slice_table_is_the_same_through_duckdb_and_pandas(local_scores, tmp_pat
     rows = df[df["category"] == worst["category"]]["rouge1"].dropna()
     assert worst["failures"] == int((rows < 0.3).sum()) and worst["n"] == len(rows)
     assert worst["rate"] == pytest.approx((rows < 0.3).mean())
+
+
+# -- the judge at cluster scale: one rate gate, one journal, resume after a worker dies ----------------
+def _judge_frame(n: int) -> pd.DataFrame:
+    words = ["password", "reset", "link", "email", "settings", "account", "login", "page", "click", "support"]
+    return pd.DataFrame({"model": "m", "item_id": [str(i) for i in range(n)],
+                         "input": ["How do I reset my password?"] * n,
+                         "output": [f"answer {i}: " + " ".join(words[(i * k) % 10] for k in range(1, 2 + i % 7))
+                                    for i in range(n)]})
+
+
+def _judge(server, cache_dir, concurrency: int = 4):
+    return evalnb.metric("judge_relevance", base_url=server.base_url, model="fake-judge", api_key="test-key",
+                         cache_dir=str(cache_dir), progress=False, timeout=10.0,
+                         concurrency=concurrency)
+
+
+def test_judge_on_ray_paces_every_worker_through_one_gate(ray_cluster, tmp_path):
+    """Every attempt of every worker passed the driver-owned gate actor (the per-process gates would
+    each let their own calls through and the actor would count none), and the numbers are the
+    in-process numbers."""
+    from evalnb.metrics import distributed
+    from evalnb.testing.fake_openai import FakeOpenAI, Faults
+
+    frame = _judge_frame(40)
+    with FakeOpenAI(Faults(latency=0.02)) as server:
+        remote = score_on_ray(frame, [_judge(server, tmp_path / "cluster")], batch_size=10)
+        attempts = server.stats.requests
+        assert attempts == 40 and distributed.LAST_JUDGE_GATE["acquired"] == attempts
+        assert distributed.LAST_JUDGE_GATE["endpoints"] == [f"{server.base_url}|fake-judge"]
+        local = evalnb.score(frame, [_judge(server, tmp_path / "laptop")], progress=False)
+    pd.testing.assert_series_equal(remote.df["llm_relevance"], local.df["llm_relevance"], check_exact=True)
+
+
+def test_judge_on_ray_resumes_after_a_worker_is_killed(ray_cluster, tmp_path):
+    """SIGKILL one scoring actor mid-run: Ray restarts it and retries its batch; replies already in the
+    shared journal are not paid again (only calls in flight in the dead worker can be), the result is
+    complete and equal to in-process scoring, and a rerun on the laptop with the same cache pays nothing."""
+    import threading
+    import time
+
+    import psutil
+
+    from evalnb.testing.fake_openai import FakeOpenAI, Faults
+
+    frame, per_worker = _judge_frame(48), 4
+    killed: list[int] = []
+    with FakeOpenAI(Faults(latency=0.25)) as server:
+        def kill_one_worker() -> None:
+            deadline = time.monotonic() + 90
+            while server.stats.paid < 8 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            for proc in psutil.process_iter(["pid", "cmdline"]):
+                if "_ScoreBatches" in " ".join(proc.info["cmdline"] or []) and proc.pid not in killed:
+                    proc.kill()
+                    killed.append(proc.pid)
+                    return
+
+        killer = threading.Thread(target=kill_one_worker)
+        killer.start()
+        remote = score_on_ray(frame, [_judge(server, tmp_path / "cache", per_worker)], batch_size=8)
+        killer.join()
+        stats = server.stats.as_dict()
+        assert killed, "no scoring actor process was found to kill"
+        assert remote.df["llm_relevance"].notna().all()
+        # completed calls are journaled before anything else happens: only the killed worker's in-flight
+        # calls (at most its concurrency) can have been paid twice
+        assert stats["duplicate_paid"] <= per_worker, stats
+        journal = (tmp_path / "cache" / "judge-journal.jsonl").read_text(encoding="utf-8").splitlines()
+        assert len(journal) == len(frame)                      # one record per request, none twice
+        server.reset_stats()
+        again = evalnb.score(frame, [_judge(server, tmp_path / "cache")], progress=False)
+        assert server.stats.paid == 0
+        local = evalnb.score(frame, [_judge(server, tmp_path / "fresh")], progress=False)
+    pd.testing.assert_series_equal(remote.df["llm_relevance"], local.df["llm_relevance"], check_exact=True)
+    pd.testing.assert_series_equal(again.df["llm_relevance"], local.df["llm_relevance"], check_exact=True)

@@ -34,9 +34,14 @@ _GPU_METRICS = ("bertscore",)
 class _ScoreBatches:
     """A Ray actor: builds the metrics once, then scores each pandas batch in-process."""
 
-    def __init__(self, metrics: list[Any], columns: Mapping[str, str] | None, keep: Sequence[str] | None):
+    def __init__(self, metrics: list[Any], columns: Mapping[str, str] | None, keep: Sequence[str] | None,
+                 judge_gate: Any = None):
         from .registry import metric as make_metric
 
+        if judge_gate is not None:
+            from .judge.engine import use_cluster_gate
+
+            use_cluster_gate(judge_gate)
         self.metrics = [make_metric(m) for m in metrics]
         self.columns = dict(columns) if columns else None
         self.keep = list(keep) if keep is not None else None
@@ -51,6 +56,48 @@ class _ScoreBatches:
             out = score(batch.reset_index(drop=True), self.metrics, columns=self.columns, keep=self.keep,
                         progress=False).df
         return out
+
+
+class JudgeGate:
+    """A Ray actor: one rate gate per judge endpoint for every worker of a cluster run.
+
+    The token buckets, the pause after an exhausted limit and the count of replies outstanding live
+    here, not in each worker; workers ask before every call (``try_acquire``) and report every
+    reply's ``x-ratelimit-*`` headers (``observe``). ``acquired`` counts the calls it let through.
+    """
+
+    def __init__(self) -> None:
+        self.gates: dict[str, Any] = {}
+        self.acquired = 0
+
+    def _gate(self, name: str):
+        from .judge.engine import _RateGate
+
+        return self.gates.setdefault(name, _RateGate())
+
+    def try_acquire(self, name: str, tokens: float) -> float:
+        wait = self._gate(name).try_acquire(tokens)
+        if wait <= 0:
+            self.acquired += 1
+        return wait
+
+    def observe(self, name: str, headers: dict | None) -> None:
+        self._gate(name).observe(headers)
+
+    def exhausted(self, name: str, headers: dict | None, retry_after: float | None) -> float | None:
+        return self._gate(name).exhausted(headers, retry_after)
+
+    def stats(self) -> dict:
+        return {"acquired": self.acquired, "endpoints": sorted(self.gates)}
+
+
+LAST_JUDGE_GATE: dict = {}   # the gate's stats after the last cluster run that judged (calls let through)
+
+
+def _record_gate(ray, gate: Any) -> None:
+    LAST_JUDGE_GATE.clear()
+    if gate is not None:
+        LAST_JUDGE_GATE.update(ray.get(gate.stats.remote()))
 
 
 def _ray(address: str | None):
@@ -140,12 +187,18 @@ def score_on_ray(data: Any, metrics: Iterable[Any], *, columns: Mapping[str, str
     options: dict[str, Any] = {"num_gpus": 1} if needs_gpu else {"num_cpus": 1}
     # an autoscaling pool (1..cpus actors): a fixed pool of `cpus` actors would wait forever for the CPU
     # that the read tasks hold
-    scored = ds.map_batches(_ScoreBatches, fn_constructor_args=(built, columns, keep), batch_format="pandas",
+    from .judge.base import JudgeMetric
+
+    # judges: one rate gate for the whole cluster, owned by this driver so it outlives any worker;
+    # the journal (cache_dir) is already one namespace across processes sharing it
+    gate = ray.remote(num_cpus=0)(JudgeGate).remote() if any(isinstance(m, JudgeMetric) for m in built) else None
+    scored = ds.map_batches(_ScoreBatches, fn_constructor_args=(built, columns, keep, gate), batch_format="pandas",
                             batch_size=batch_size, concurrency=concurrency or (1, cpus), **options)
     signatures = {m.name: m.signature() for m in built}
     if output is not None:
         out = Path(output)
         scored.write_parquet(str(out))
+        _record_gate(ray, gate)
         df_cols = scored.schema().names
         status = _status(built, _non_null_counts(ray, str(out), df_cols))
         (out / MANIFEST).write_text(json.dumps({"signatures": signatures, "status": status,
@@ -153,6 +206,7 @@ def score_on_ray(data: Any, metrics: Iterable[Any], *, columns: Mapping[str, str
                                                indent=2, sort_keys=True), encoding="utf-8")
         return ScoresDataset(out, signatures, status)
     df = _plain_dtypes(scored.to_pandas().reset_index(drop=True), data)
+    _record_gate(ray, gate)
     for col in df.columns:   # a batch whose values were all missing comes back as Arrow null: restore floats
         if df[col].dtype == object:
             present = df[col].dropna()

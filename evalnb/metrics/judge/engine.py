@@ -392,17 +392,24 @@ class _RateGate:
         self.paused_until = 0.0
         self.outstanding = 0   # sent, reply not yet seen
 
+    def try_acquire(self, tokens: float) -> float:
+        """Take one request and ``tokens`` now (returns 0), or say how many seconds to wait first."""
+        with self.lock:
+            now = time.monotonic()
+            wait = max(self.paused_until - now, self.requests.wait(1, now), self.tokens.wait(tokens, now))
+            if wait <= 0:
+                self.requests.take(1)
+                self.tokens.take(tokens)
+                self.outstanding += 1
+                return 0.0
+            return wait
+
     async def acquire(self, tokens: float) -> float:
         waited = 0.0
         while True:
-            with self.lock:
-                now = time.monotonic()
-                wait = max(self.paused_until - now, self.requests.wait(1, now), self.tokens.wait(tokens, now))
-                if wait <= 0:
-                    self.requests.take(1)
-                    self.tokens.take(tokens)
-                    self.outstanding += 1
-                    return waited
+            wait = self.try_acquire(tokens)
+            if wait <= 0:
+                return waited
             step = min(wait, 1.0)
             waited += step
             await asyncio.sleep(step)
@@ -442,11 +449,60 @@ class _RateGate:
 
 _GATES: dict[str, _RateGate] = {}
 _GATES_LOCK = threading.Lock()
+_CLUSTER_GATE: Any = None  # a Ray actor holding every endpoint's _RateGate for a cluster run (see use_cluster_gate)
+_RATE_HEADERS = ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests",
+                 "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens")
+
+
+def use_cluster_gate(handle: Any) -> None:
+    """Pace this process's judge calls through one gate shared by every worker of a cluster.
+
+    ``handle`` is a Ray actor exposing ``try_acquire/observe/exhausted(name, ...)`` over one
+    :class:`_RateGate` per endpoint (``evalnb.metrics.distributed.JudgeGate``); ``None`` goes back to
+    the per-process gates. ``score(engine="ray")`` installs it in every scoring actor, so N workers
+    keep to one endpoint's limits together instead of each believing it has them all.
+    """
+    global _CLUSTER_GATE
+    _CLUSTER_GATE = handle
+
+
+class _ClusterGate:
+    """:class:`_RateGate`'s interface, with the state in the cluster's gate actor."""
+
+    def __init__(self, handle: Any, name: str) -> None:
+        self.handle, self.name = handle, name
+
+    async def acquire(self, tokens: float) -> float:
+        waited = 0.0
+        while True:
+            wait = await self.handle.try_acquire.remote(self.name, tokens)
+            if wait <= 0:
+                return waited
+            step = min(wait, 1.0)
+            waited += step
+            await asyncio.sleep(step)
+
+    @staticmethod
+    def _headers(headers: Any) -> dict | None:
+        if headers is None:
+            return None
+        return {h: headers.get(h) for h in _RATE_HEADERS if headers.get(h) is not None}
+
+    def observe(self, headers: Any) -> None:
+        self.handle.observe.remote(self.name, self._headers(headers))   # fire and forget: nothing waits on it
+
+    def exhausted(self, headers: Any, retry_after: float | None) -> float | None:
+        import ray
+
+        return ray.get(self.handle.exhausted.remote(self.name, self._headers(headers), retry_after))
 
 
 def _gate_for(base_url: str, model: str) -> _RateGate:
+    name = f"{base_url}|{model}"
+    if _CLUSTER_GATE is not None:
+        return _ClusterGate(_CLUSTER_GATE, name)
     with _GATES_LOCK:
-        return _GATES.setdefault(f"{base_url}|{model}", _RateGate())
+        return _GATES.setdefault(name, _RateGate())
 
 
 _STATUS_KIND = {400: "bad_request", 401: "auth", 403: "auth", 404: "not_found", 422: "unprocessable"}

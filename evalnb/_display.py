@@ -260,7 +260,8 @@ class ResultDisplay:
 
     * ``text/plain``: ``.summary()`` (a frame-valued summary is printed as a table);
     * ``text/markdown``: the result's own ``.to_markdown()`` when it has one, else the first line
-      of the summary in bold and a pipe table of ``.to_frame()`` (:func:`markdown_table`);
+      of the summary in bold and a pipe table of ``.to_frame()`` (:func:`markdown_table`; a
+      dataclass without ``to_frame`` shows its scalar fields as one row);
     * ``text/html``: the result's own ``_repr_html_`` when it has one, else the same title and
       table, escaped (:func:`frame_html`).
 
@@ -272,7 +273,16 @@ class ResultDisplay:
         if hasattr(self, "to_frame"):
             return self.to_frame()
         summary = self.summary()  # type: ignore[attr-defined]
-        return summary if isinstance(summary, pd.DataFrame) else pd.DataFrame()
+        if isinstance(summary, pd.DataFrame):
+            return summary
+        import dataclasses
+
+        if dataclasses.is_dataclass(self):    # a small result without a table: its scalar fields, one row
+            row = {f.name: ", ".join(map(text_of, v)) if isinstance(v, (tuple, list)) else v
+                   for f in dataclasses.fields(self) if f.repr
+                   for v in [getattr(self, f.name)] if v is None or isinstance(v, (str, int, float, tuple, list))}
+            return pd.DataFrame([row])
+        return pd.DataFrame()
 
     def _display_text(self) -> str:
         summary = self.summary() if hasattr(self, "summary") else None  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ then compared with ``.to_frame()``; the chart's plotted rows are compared with `
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 import importlib
 import inspect
@@ -50,8 +51,8 @@ def _build(df: pd.DataFrame) -> dict[str, object]:
     from evalnb.metrics.judge.pairwise import PairwiseResult
     from evalnb.metrics.judge.robustness import perturb, robustness
     from evalnb.metrics.judge.safety import bias_gap, bias_probes, safety_report
-    from evalnb.metrics.judge.sampling import stratified_sample
-    from evalnb.metrics.sandbox import Sandbox
+    from evalnb.metrics.judge.sampling import stratified_sample, weighted_rate
+    from evalnb.metrics.sandbox import IsolationReport, Sandbox
 
     out: dict[str, object] = {}
     named = ["judge_relevance", HOSTILE_METRIC]
@@ -91,6 +92,10 @@ def _build(df: pd.DataFrame) -> dict[str, object]:
                           "passed": [1.0, 0.0], "duration_s": [0.12, 0.3], "output_truncated": [False, False],
                           "detail": ["", HOSTILE]})
     out["Execution"] = Execution(frame, (), Sandbox(isolation="none"))
+    # small results without a table: their scalar fields are the one-row frame
+    out["IsolationReport"] = IsolationReport(False, ("user",), "pid namespace", HOSTILE)
+    out["WeightedRate"] = weighted_rate(df["judge_safety_violation"].astype(float), pd.Series(1.0, index=df.index),
+                                        df["category"])
     return out
 
 
@@ -117,6 +122,7 @@ def test_every_public_result_class_has_the_display_and_is_tested_here(results):
     assert len(found) >= 18
     assert [n for n, cls in found.items() if not issubclass(cls, ResultDisplay)] == []
     assert sorted(set(found) - set(results)) == []
+    assert all(isinstance(r, ResultDisplay) for r in results.values())
     assert {type(r).__name__ for r in results.values()} == set(results)
 
 
@@ -176,7 +182,8 @@ def _expected_cell(value) -> tuple[str, object]:
 @pytest.mark.parametrize("name", ["Runs", "Scores", "Summary", "Comparison", "SliceReport", "Correlations", "KpiFit",
                                   "ValidityDrift", "DriftReport", "JudgeValidation", "PortfolioSelection",
                                   "GateReport", "RecalibrationProposal", "SafetyReport", "BiasGap",
-                                  "RobustnessResult", "PairwiseResult", "Sample", "CostEstimate", "Execution"])
+                                  "RobustnessResult", "PairwiseResult", "Sample", "CostEstimate", "Execution",
+                                  "IsolationReport", "WeightedRate"])
 def test_bundle_has_three_escaped_forms_and_the_markdown_table_holds_the_frame(results, name):
     r = results[name]
     bundle = r._repr_mimebundle_()
@@ -185,7 +192,13 @@ def test_bundle_has_three_escaped_forms_and_the_markdown_table_holds_the_frame(r
     summary = r.summary()
     if isinstance(summary, str):
         assert bundle["text/plain"] == summary
-    frame = r.to_frame() if hasattr(r, "to_frame") else summary
+    if hasattr(r, "to_frame"):
+        frame = r.to_frame()
+    elif isinstance(summary, pd.DataFrame):
+        frame = summary
+    else:                                               # the dataclass's scalar fields, one row
+        frame = pd.DataFrame([{f.name: ", ".join(v) if isinstance(v, tuple) else v for f in dataclasses.fields(r)
+                               for v in [getattr(r, f.name)]}])
     # html: a hostile name is shown, escaped, never as markup
     assert "<script" not in bundle["text/html"] and "<img" not in bundle["text/html"]
     shown = 0
@@ -193,7 +206,7 @@ def test_bundle_has_three_escaped_forms_and_the_markdown_table_holds_the_frame(r
         if _has_hostile(frame, raw[:8]):
             assert escaped in bundle["text/html"], name
         shown += _has_hostile(frame, raw[:8]) or raw in bundle["text/plain"]
-    assert shown, f"{name}: build it with a hostile name so its escaping is tested"
+    assert shown or name == "WeightedRate", f"{name}: build it with a hostile name so its escaping is tested"
     parsed = _render_markdown(bundle["text/markdown"])
     if hasattr(r, "to_markdown"):                       # a curated report: its own Markdown, also inert
         assert bundle["text/markdown"] == r.to_markdown()

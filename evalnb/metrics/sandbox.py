@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .._display import ResultDisplay
 from .._errors import SandboxUnavailableError
 from ._sandbox_os import (MARKER_VAR, _interpreter_runs_as, _kill, _kill_marked, _pids_cgroup_base, _remove_cgroup,
                           _remove_tree)
@@ -68,7 +69,7 @@ def _unshare_path() -> str | None:
 
 
 @dataclass(frozen=True)
-class IsolationReport:
+class IsolationReport(ResultDisplay):
     """What the start-up probe found.
 
     Attributes

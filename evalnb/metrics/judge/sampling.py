@@ -69,7 +69,7 @@ def stratified_sample(frame: pd.DataFrame, size: float | int, *, by: Sequence[st
 
 
 @dataclass(frozen=True)
-class WeightedRate:
+class WeightedRate(ResultDisplay):
     """A weighted mean (rate) of judged rows with a normal-approximation CI (stratified variance)."""
 
     estimate: float

@@ -97,6 +97,44 @@ def test_slice_table_is_the_same_through_duckdb_and_pandas(local_scores, tmp_pat
     assert worst["rate"] == pytest.approx((rows < 0.3).mean())
 
 
+@pytest.fixture(scope="module")
+def gappy_scores(local_scores):
+    """The sample scores with holes: missing metric values (NaN) and a missing category on some rows."""
+    from evalnb.metrics.scoring import Scores
+
+    df = local_scores.df.copy()
+    rng = np.random.default_rng(3)
+    for col in ("rouge1", "exact_match", "latency_ms"):
+        df.loc[rng.random(len(df)) < 0.1, col] = np.nan
+    df["category"] = df["category"].astype(object)
+    df.loc[rng.random(len(df)) < 0.05, "category"] = None
+    return Scores(df, local_scores.metrics, local_scores.signatures, local_scores.status)
+
+
+@pytest.mark.parametrize("metric, failure, by", [("rouge1", "at a value", ["category"]),
+                                                ("exact_match", None, ["category", "task"]),
+                                                ("latency", ">2000", ["task"])])
+def test_duckdb_worst_slices_equal_the_in_memory_report(gappy_scores, tmp_path, metric, failure, by):
+    """Slice counts from DuckDB, ranked by the same code: the table is the in-memory table, exactly."""
+    df = gappy_scores.df
+    if failure == "at a value":      # a threshold equal to observed values: '<' and '<=' must differ
+        failure = float(np.sort(df["rouge1"].dropna().to_numpy())[len(df) // 3])
+        assert (df["rouge1"] == failure).any()
+    path = _dataset(gappy_scores, tmp_path / "scores")
+    mem = evalnb.worst_slices(gappy_scores, metric, by=by, failure=failure, min_n=10)
+    duck = evalnb.worst_slices(str(path), metric, by=by, failure=failure, min_n=10)
+    pd.testing.assert_frame_equal(duck.to_frame(), mem.to_frame(), check_dtype=False)
+    assert (duck.rule, duck.n_total, duck.overall_rate) == (mem.rule, mem.n_total, mem.overall_rate)
+    # hand check against the rows themselves: rows with a value, and the worst slice's count
+    assert mem.n_total == df[mem.metric].notna().sum()
+    worst = mem.to_frame().iloc[0]
+    assert worst["n"] + worst["rest_n"] == mem.n_total
+    with pytest.raises(evalnb.errors.EvalnbError, match="not in memory"):
+        duck.rows(0)
+    with pytest.raises(evalnb.errors.EvalnbError, match="callable"):
+        evalnb.worst_slices(str(path), metric, by=by, failure=lambda v: v < 0.3)
+
+
 # -- the judge at cluster scale: one rate gate, one journal, resume after a worker dies ----------------
 def _judge_frame(n: int) -> pd.DataFrame:
     words = ["password", "reset", "link", "email", "settings", "account", "login", "page", "click", "support"]

@@ -69,6 +69,9 @@ class SliceReport(ResultDisplay):
     def rows(self, index: int = 0, failures_only: bool = True) -> pd.DataFrame:
         """The scored rows of the slice at position ``index`` of ``frame`` (the worst by default),
         only the failing ones unless ``failures_only=False``; for drill-down views."""
+        if self.data is None:
+            raise EvalnbError("this report was computed over a scores dataset, so its rows are not in memory: load "
+                              "the slice's rows (e.g. ScoresDataset(path).load()) and run worst_slices on them")
         row = self.frame.iloc[index]
         mask = self.failed.notna()
         for dim in self.dimensions:
@@ -132,6 +135,32 @@ def _labels(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), MISSING).astype(str)
 
 
+def failure_rule(failure: Any, higher_is_better: bool, aggregation: str, binary: bool) -> tuple[str, float, str]:
+    """What counts as a failure for a threshold, a rule string or None: ``(operator, threshold, rule in words)``.
+
+    The one place that reads ``failure=`` (a callable is handled by :func:`failure_mask`); the pandas
+    mask and the DuckDB predicate over a dataset both use it.
+
+    >>> failure_rule(3, True, "mean", False)
+    ('<', 3.0, '< 3')
+    """
+    if failure is None:
+        if aggregation != PROPORTION and not binary:
+            raise EvalnbError("failure= is required for a non-0/1 metric: pass a threshold (failure=3 means "
+                              "'below 3 fails' for a higher-is-better metric), a rule such as '<3', or a callable")
+        threshold = 0.0 if higher_is_better else 1.0
+        return "==", threshold, f"== {threshold:g}"
+    if isinstance(failure, str):
+        match = _RULE.match(failure)
+        if not match:
+            raise EvalnbError(f"cannot read failure rule {failure!r}; write e.g. '<3', '<=0.5', '>2000' or '==0'")
+        return match[1], float(match[2]), f"{match[1]} {float(match[2]):g}"
+    if isinstance(failure, (int, float, np.number)) and not isinstance(failure, bool):
+        op = "<" if higher_is_better else ">"
+        return op, float(failure), f"{op} {float(failure):g}"
+    raise EvalnbError(f"failure must be a threshold, a rule string or a callable, not {type(failure).__name__}")
+
+
 def failure_mask(values: pd.Series, failure: Any, higher_is_better: bool, aggregation: str) -> tuple[pd.Series, str]:
     """Boolean failure per row (NaN where the value is missing) and the rule in words.
 
@@ -147,26 +176,9 @@ def failure_mask(values: pd.Series, failure: Any, higher_is_better: bool, aggreg
         rule = getattr(failure, "__name__", "custom rule")
         present = values.notna()
         return result.astype(float).where(present), rule
-    if failure is None:
-        binary = numeric.dropna().empty or roles.is_binary(numeric)
-        if aggregation != PROPORTION and not binary:
-            raise EvalnbError("failure= is required for a non-0/1 metric: pass a threshold (failure=3 means "
-                              "'below 3 fails' for a higher-is-better metric), a rule such as '<3', or a callable")
-        op, threshold = (operator.eq, 0.0) if higher_is_better else (operator.eq, 1.0)
-        rule = f"== {threshold:g}"
-    elif isinstance(failure, str):
-        match = _RULE.match(failure)
-        if not match:
-            raise EvalnbError(f"cannot read failure rule {failure!r}; write e.g. '<3', '<=0.5', '>2000' or '==0'")
-        op, threshold = _OPS[match[1]], float(match[2])
-        rule = f"{match[1]} {threshold:g}"
-    elif isinstance(failure, (int, float, np.number)) and not isinstance(failure, bool):
-        op = operator.lt if higher_is_better else operator.gt
-        threshold = float(failure)
-        rule = f"{'<' if higher_is_better else '>'} {threshold:g}"
-    else:
-        raise EvalnbError(f"failure must be a threshold, a rule string or a callable, not {type(failure).__name__}")
-    return op(numeric, threshold).astype(float).where(present), rule
+    binary = numeric.dropna().empty or roles.is_binary(numeric)
+    op, threshold, rule = failure_rule(failure, higher_is_better, aggregation, binary)
+    return _OPS[op](numeric, threshold).astype(float).where(present), rule
 
 
 def _slice_sets(frame: pd.DataFrame, by: list[str], model_col: str, by_model: bool) -> list[list[str]]:
@@ -181,7 +193,7 @@ def _slice_sets(frame: pd.DataFrame, by: list[str], model_col: str, by_model: bo
 def worst_slices(scores: Any, metric: str, by: Sequence[str] | str = ("category",), failure: Any = None, *,
                  min_n: int = 20, adjust: str = "holm", alpha: float = 0.05, model_col: str = "model",
                  by_model: bool = True, higher_is_better: bool | None = None,
-                 method: str | None = None) -> SliceReport:
+                 method: str | None = None, memory_limit: str = "2GB", temp_directory: str | None = None) -> SliceReport:
     """Slices (and model x slice) whose failure rate is significantly above the rest, worst first.
 
     Parameters
@@ -197,26 +209,30 @@ def worst_slices(scores: Any, metric: str, by: Sequence[str] | str = ("category"
         deprecated). alpha : level for ``significant``.
     model_col, by_model : also test model x slice (default when a ``model`` column exists).
     higher_is_better : override the metric's direction.
+    memory_limit, temp_directory : for a Parquet scores dataset (a folder, a ``.parquet`` glob or a
+        ``ScoresDataset``), DuckDB counts rows and failures per slice out of core; the table is the
+        in-memory one (``rows()`` then needs the rows loaded; a callable ``failure`` is not accepted).
 
     Examples
     --------
     >>> rep = evalnb.worst_slices(scores, "judge_faithfulness", by=["category"], failure="<3")  # doctest: +SKIP
     >>> rep.to_frame().head(3)[["slice", "failure_rate", "lift", "p_adjusted"]]                  # doctest: +SKIP
     """
-    from scipy.stats import fisher_exact
-
     method = renamed("worst_slices", "method", method, "adjust", adjust)
-    frame, specs = resolve_columns(scores, [metric])
-    spec = specs[0]
-    hib = spec.higher_is_better if higher_is_better is None else bool(higher_is_better)
     by_cols = [by] if isinstance(by, str) else list(by)
     if not by_cols:
         raise EvalnbError("worst_slices needs at least one slice column in by=")
-    missing = [c for c in by_cols if c not in frame]
-    if missing:
-        raise EvalnbError(f"cannot slice by {missing}: no such column; columns are: {', '.join(map(str, frame.columns))}")
     if min_n < 1:
         raise EvalnbError(f"min_n must be at least 1, got {min_n}")
+    from .dataset import is_dataset
+
+    if is_dataset(scores):
+        return _worst_slices_dataset(scores, metric, by_cols, failure, min_n, method, alpha, model_col, by_model,
+                                     higher_is_better, memory_limit, temp_directory)
+    frame, specs = resolve_columns(scores, [metric])
+    spec = specs[0]
+    hib = spec.higher_is_better if higher_is_better is None else bool(higher_is_better)
+    _check_columns(frame.columns, by_cols)
     failed, rule = failure_mask(frame[spec.column], failure, hib, spec.aggregation)
     rule = f"{spec.column} {rule}" if rule[:1] in "<>=!" else rule
     present = failed.notna()
@@ -225,11 +241,31 @@ def worst_slices(scores: Any, metric: str, by: Sequence[str] | str = ("category"
     n_total, k_total = len(data), int(fails.sum())
     if n_total == 0:
         raise EvalnbError(f"no row has a value for '{spec.column}'")
-    rows = []
+    counts = []
     for cols in _slice_sets(data, by_cols, model_col, by_model):
         labels = pd.DataFrame({c: _labels(data[c]) for c in cols}, index=data.index)
         grouped = pd.DataFrame({"fail": fails}, index=data.index).join(labels).groupby(cols, sort=True)["fail"]
-        for key, (n, k) in grouped.agg(["size", "sum"]).iterrows():
+        counts.append((cols, grouped.agg(["size", "sum"]).rename(columns={"size": "n", "sum": "k"})))
+    out = _rank(counts, n_total, k_total, min_n, method, alpha, model_col, by_cols)
+    return SliceReport(out, spec.column, rule, tuple(by_cols), min_n, method, alpha, k_total / n_total, n_total,
+                       data=data, failed=failed[present])
+
+
+def _check_columns(columns: Sequence[str], by_cols: list[str]) -> None:
+    missing = [c for c in by_cols if c not in columns]
+    if missing:
+        raise EvalnbError(f"cannot slice by {missing}: no such column; columns are: {', '.join(map(str, columns))}")
+
+
+def _rank(counts: list[tuple[list[str], pd.DataFrame]], n_total: int, k_total: int, min_n: int, method: str,
+          alpha: float, model_col: str, by_cols: list[str]) -> pd.DataFrame:
+    """The report's table from (slice columns, rows n and failures k indexed by slice label) per slice set:
+    Fisher's exact test of each slice against the rest, Wilson CIs, adjusted p-values, worst first."""
+    from scipy.stats import fisher_exact
+
+    rows = []
+    for cols, table in counts:
+        for key, (n, k) in table[["n", "k"]].iterrows():
             key = key if isinstance(key, tuple) else (key,)
             n, k = int(n), int(k)
             rest_n, rest_k = n_total - n, k_total - k
@@ -253,6 +289,53 @@ def worst_slices(scores: Any, metric: str, by: Sequence[str] | str = ("category"
                           ascending=[False, False, False, True, False], kind="stable", na_position="last")
     ordered = ["level", "slice", *dims, "n", "failures", "failure_rate", "ci_low", "ci_high", "rest_n",
                "rest_failures", "rest_rate", "lift", "difference", "p_value", "p_adjusted", "significant", "tested", "note"]
-    out = out[ordered].reset_index(drop=True)
-    return SliceReport(out, spec.column, rule, tuple(by_cols), min_n, method, alpha, k_total / n_total, n_total,
-                       data=data, failed=failed[present])
+    return out[ordered].reset_index(drop=True)
+
+
+_SQL_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "=", "!=": "<>"}
+
+
+def _worst_slices_dataset(data: Any, metric: str, by_cols: list[str], failure: Any, min_n: int, method: str,
+                          alpha: float, model_col: str, by_model: bool, higher_is_better: bool | None,
+                          memory_limit: str, temp_directory: str | None) -> SliceReport:
+    """:func:`worst_slices` over a Parquet scores dataset: DuckDB counts rows and failures per slice (out of
+    core); labels and the ranking are the in-memory code's, so the table is the in-memory table."""
+    from ..metrics.scoring import Scores
+    from .dataset import _SAMPLE_ROWS, _q, connect, open_dataset
+
+    if callable(failure):
+        raise EvalnbError("worst_slices over a dataset needs failure= as a threshold or a rule string such as "
+                          "'<3' (a Python callable would need every row in memory; load the dataset to use one)")
+    ds = open_dataset(data)
+    con = connect(memory_limit, temp_directory)
+    try:
+        src = f"read_parquet('{ds.files}', union_by_name=true)"
+        sample = con.execute(f"SELECT * FROM {src} LIMIT {_SAMPLE_ROWS}").df()
+        if sample.empty:
+            raise EvalnbError(f"{ds.path}: the scores dataset has no rows")
+        _check_columns(sample.columns, by_cols)
+        _, specs = resolve_columns(Scores(sample, ds.metrics(), ds.signatures, ds.status), [metric])
+        spec = specs[0]
+        hib = spec.higher_is_better if higher_is_better is None else bool(higher_is_better)
+        value = f"TRY_CAST({_q(spec.column)} AS DOUBLE)"
+        present = f"{value} IS NOT NULL AND NOT isnan({value})"
+        binary = con.execute(f"SELECT coalesce(bool_and({value} IN (0, 1)), true) FROM {src} WHERE {present}").fetchone()[0]
+        op, threshold, rule = failure_rule(failure, hib, spec.aggregation, bool(binary))
+        rule = f"{spec.column} {rule}"
+        fail = f"CAST({value} {_SQL_OPS[op]} {threshold!r} AS INTEGER)"
+        n_total, k_total = con.execute(f"SELECT count(*), coalesce(sum({fail}), 0) FROM {src} WHERE {present}").fetchone()
+        n_total, k_total = int(n_total), int(k_total)
+        if n_total == 0:
+            raise EvalnbError(f"no row has a value for '{spec.column}'")
+        counts = []
+        for cols in _slice_sets(sample, by_cols, model_col, by_model):
+            raw = con.execute(f"SELECT {', '.join(map(_q, cols))}, count(*) AS n, sum({fail}) AS k FROM {src} "
+                              f"WHERE {present} GROUP BY ALL").df()
+            # the in-memory labels (missing -> "(missing)", str()), then one row per label
+            labels = pd.DataFrame({c: _labels(raw[c]) for c in cols})
+            table = labels.assign(n=raw["n"].to_numpy(), k=raw["k"].to_numpy()).groupby(cols, sort=True)[["n", "k"]].sum()
+            counts.append((cols, table))
+    finally:
+        con.close()
+    out = _rank(counts, n_total, k_total, min_n, method, alpha, model_col, by_cols)
+    return SliceReport(out, spec.column, rule, tuple(by_cols), min_n, method, alpha, k_total / n_total, n_total)

@@ -232,3 +232,22 @@ def pd_frame(x, cols, y):
     df = pd.DataFrame(x, columns=cols)
     df["kpi"] = y
     return df
+
+
+def test_cost_per_success_interval_on_lognormal_costs():
+    """Cost per success (ratio_ci): lognormal(0, 1) costs, success ~ Bernoulli(0.7), n = 50, true
+    ratio e^0.5 / 0.7. R = 2,000 seeded datasets: MC SE 0.49% on a coverage near 95%, 0.5% on a
+    one-sided miss rate near 5%. Before (bootstrap-t alone): 92.5% on these datasets (93.4% over
+    8,000 datasets in four seeded runs). With each bound at least as far out as the delta-method
+    t interval: 94.0%. The upper bound still misses 5.7% here (target 2.5%): heavy right tails at
+    n = 50 (a bootstrap-t on the log scale did no better: 93.0%, 5.2% above); the docs flag it."""
+    rng = np.random.default_rng(5)
+    truth = math.exp(0.5) / 0.7
+    below = above = 0
+    for i in range(2000):
+        cost, ok = rng.lognormal(0, 1, 50), (rng.random(50) < 0.7).astype(float)
+        ci = iv.ratio_ci(cost, ok, n_boot=1000, seed=i)
+        below, above = below + (truth < ci.low), above + (truth > ci.high)
+    assert 1 - (below + above) / 2000 >= 0.93, (below, above)
+    assert above / 2000 <= 0.065, above            # the known shortfall must not grow
+    assert "delta-method t interval (49 df)" in ci.method and ci.low >= 0

@@ -135,6 +135,42 @@ def test_duckdb_worst_slices_equal_the_in_memory_report(gappy_scores, tmp_path, 
         evalnb.worst_slices(str(path), metric, by=by, failure=lambda v: v < 0.3)
 
 
+def test_duckdb_compare_equals_the_in_memory_comparison(gappy_scores, tmp_path):
+    path = _dataset(gappy_scores, tmp_path / "scores")
+    models = sorted(gappy_scores.df["model"].unique())
+    kw = dict(baseline=models[0], candidate=models[1], metrics=["rouge1", "exact_match", "latency_ms"], n_boot=300)
+    mem = evalnb.compare(gappy_scores, **kw).to_frame()
+    duck = evalnb.compare(str(path), **kw).to_frame()
+    pd.testing.assert_frame_equal(duck, mem, check_dtype=False)
+    # what DuckDB handed over: the two models' rows, none of the text columns
+    from evalnb.analysis.dataset import load_frame
+
+    read = load_frame(str(path), where_in={"model": models[:2]}).df
+    assert sorted(read["model"].unique()) == models[:2] and len(read) == gappy_scores.df["model"].isin(models[:2]).sum()
+    assert not {"input", "output", "reference"} & set(read.columns)
+
+
+def test_gate_on_a_scores_dataset_equals_the_in_memory_gate(gappy_scores, tmp_path):
+    from evalnb.portfolio.config import Gate, MetricSpec, Outcome, Portfolio
+
+    one = gappy_scores.df[gappy_scores.df["model"] == sorted(gappy_scores.df["model"].unique())[0]]
+    from evalnb.metrics.scoring import Scores
+
+    run = Scores(one.reset_index(drop=True), gappy_scores.metrics, gappy_scores.signatures, gappy_scores.status)
+    path = _dataset(run, tmp_path / "scores")
+    portfolio = Portfolio(name="p", outcome=Outcome(kpi="thumbs_up"), primary=[
+        MetricSpec(name="rouge1", source="column", direction="higher", range=[0, 1],
+                   gate=Gate(threshold=0.2, rule="ci_lower", min_n=20)),
+        MetricSpec(name="latency_ms", source="column", direction="lower",
+                   gate=Gate(threshold=3000.0, rule="ci_upper", min_n=20))])
+    mem = evalnb.gate(portfolio, run, n_boot=300)
+    duck = evalnb.gate(portfolio, ScoresDataset(path), n_boot=300)
+    cols = [c for c in mem.to_frame().columns if c != "signature"]
+    pd.testing.assert_frame_equal(duck.to_frame()[cols], mem.to_frame()[cols], check_dtype=False)
+    assert duck.status == mem.status and set(mem.to_frame()["status"]) >= {"pass"}
+    assert evalnb.gate(portfolio, str(path), n_boot=300).status == mem.status   # the folder itself
+
+
 # -- the judge at cluster scale: one rate gate, one journal, resume after a worker dies ----------------
 def _judge_frame(n: int) -> pd.DataFrame:
     words = ["password", "reset", "link", "email", "settings", "account", "login", "page", "click", "support"]

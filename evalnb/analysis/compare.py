@@ -223,7 +223,8 @@ def compare(scores: Any, baseline: str, candidate: str, metrics: Sequence[str] |
 
     Parameters
     ----------
-    scores : Scores, or a DataFrame with ``model``, ``item_id`` and the metric columns.
+    scores : Scores, or a DataFrame with ``model``, ``item_id`` and the metric columns, or a Parquet
+        scores dataset (DuckDB reads only the two models' rows, without their texts).
     baseline, candidate : values of ``model_col``. The difference is candidate - baseline.
     metrics : metrics or columns to compare (default: every metric output).
     by : optional slice columns (e.g. ``["category"]``): compare within each slice; the
@@ -238,6 +239,10 @@ def compare(scores: Any, baseline: str, candidate: str, metrics: Sequence[str] |
     >>> cmp.to_frame()[["metric", "difference", "ci_low", "ci_high", "p_adjusted"]]      # doctest: +SKIP
     """
     method = renamed("compare", "method", method, "adjust", adjust)
+    from .dataset import is_dataset, load_frame
+
+    if is_dataset(scores):   # a Parquet scores dataset: DuckDB reads only the two models' rows, no texts
+        scores = load_frame(scores, where_in={model_col: [baseline, candidate]})
     frame, specs = resolve_columns(scores, metrics)
     if model_col not in frame:
         raise EvalnbError(f"compare needs a '{model_col}' column to tell the models apart")

@@ -30,8 +30,8 @@ import pandas as pd
 
 from .._errors import EvalnbError
 
-__all__ = ["is_dataset", "open_dataset", "connect", "source", "group_values", "group_keys", "slice_table",
-           "DEFAULT_MEMORY_LIMIT"]
+__all__ = ["is_dataset", "is_scores_dataset", "open_dataset", "connect", "source", "group_values", "group_keys",
+           "slice_table", "load_frame", "DEFAULT_MEMORY_LIMIT"]
 
 DEFAULT_MEMORY_LIMIT = "2GB"
 _SAMPLE_ROWS = 10_000
@@ -49,6 +49,48 @@ def is_dataset(data: Any) -> bool:
             return any(Path(p).rglob("*.parquet"))
         return p.endswith(".parquet") or ("*" in p and ".parquet" in p)
     return False
+
+
+def is_scores_dataset(data: Any) -> bool:
+    """True for a ScoresDataset or a folder that ``score(engine="ray", output=...)`` wrote (it holds the
+    manifest): a stricter test than :func:`is_dataset`, for functions whose paths otherwise mean eval runs."""
+    from ..metrics.distributed import MANIFEST, ScoresDataset
+
+    if isinstance(data, ScoresDataset):
+        return True
+    return isinstance(data, (str, os.PathLike)) and os.path.isfile(os.path.join(str(data), MANIFEST))
+
+
+def load_frame(data: Any, *, where_in: Mapping[str, Sequence[Any]] | None = None, keep_text: bool = False,
+               memory_limit: str = DEFAULT_MEMORY_LIMIT, temp_directory: str | None = None):
+    """The rows an analysis of per-item values needs, read out of core by DuckDB: only the rows whose
+    columns hold the listed values (``where_in={"model": ["a", "b"]}``) and, unless ``keep_text``, none of
+    the text columns (inputs, outputs, references: most of a dataset's bytes). Returns Scores with the
+    dataset's metrics, signatures and statuses, for ``compare`` and ``gate`` over a dataset.
+
+    >>> load_frame("scores/", where_in={"model": ["base", "cand"]})        # doctest: +SKIP
+    """
+    from .. import roles
+    from ..metrics.scoring import Scores
+
+    ds = open_dataset(data)
+    con = connect(memory_limit, temp_directory)
+    try:
+        src = f"read_parquet('{ds.files}', union_by_name=true)"
+        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+        cols = [c for c in names if keep_text or c not in roles.TEXT_COLUMNS]
+        where, params = [], []
+        for col, values in (where_in or {}).items():
+            if col not in names:
+                raise EvalnbError(f"{ds.path}: no column '{col}' in the scores dataset")
+            values = list(values)
+            where.append(f"CAST({_q(col)} AS VARCHAR) IN ({', '.join('?' * len(values))})")
+            params += [str(v) for v in values]
+        sql = f"SELECT {', '.join(map(_q, cols))} FROM {src}" + (f" WHERE {' AND '.join(where)}" if where else "")
+        frame = con.execute(sql, params).df()
+    finally:
+        con.close()
+    return Scores(frame, ds.metrics(), ds.signatures, ds.status)
 
 
 def open_dataset(data: Any):

@@ -258,8 +258,11 @@ def _xml(text: str) -> str:
 
 
 def _frame(run: Any, kpis: Any = None) -> pd.DataFrame:
+    from ..analysis.dataset import is_scores_dataset, load_frame
     from ..runs import Runs, load_runs
 
+    if is_scores_dataset(run):   # what score(engine="ray", output=...) wrote: its rows without the texts
+        run = load_frame(run)
     if isinstance(run, (str, Path)):
         run = load_runs(run)
     if isinstance(run, pd.DataFrame):
@@ -551,8 +554,9 @@ def gate(portfolio: Portfolio | str | Path, run: Any, baseline: Any = None, *, k
     Parameters
     ----------
     portfolio : a :class:`Portfolio` or the path of a config.
-    run : the candidate: Runs, Scores, a DataFrame or a path. Metric columns already present are
-        used as they are; registry metrics whose column is missing are scored here.
+    run : the candidate: Runs, Scores, a DataFrame, a path, or a scores dataset (a ScoresDataset or the
+        folder ``score(engine="ray", output=...)`` wrote: read without its text columns). Metric columns
+        already present are used as they are; registry metrics whose column is missing are scored here.
     baseline : the current production run, for gates with ``mode: relative`` (paired on item_id).
     kpis : a KPI log to join first, when a gated column comes from it.
     roles, metrics : restrict to these roles or metric columns.

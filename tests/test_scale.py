@@ -171,6 +171,20 @@ def test_gate_on_a_scores_dataset_equals_the_in_memory_gate(gappy_scores, tmp_pa
     assert evalnb.gate(portfolio, str(path), n_boot=300).status == mem.status   # the folder itself
 
 
+def test_duckdb_drift_equals_the_in_memory_drift(gappy_scores, small_runs, tmp_path):
+    df = gappy_scores.df.assign(output=small_runs["output"].to_numpy(), input=small_runs["input"].to_numpy())
+    first = df["item_id"].astype(str).isin(sorted(df["item_id"].astype(str).unique())[:50])
+    from evalnb.metrics.scoring import Scores
+
+    windows = [Scores(part.reset_index(drop=True), gappy_scores.metrics, gappy_scores.signatures, gappy_scores.status)
+               for part in (df[first], df[~first])]
+    paths = [_dataset(w, tmp_path / name) for w, name in zip(windows, ("ref", "cur"))]
+    mem = evalnb.drift(*windows, n_boot=200).to_frame()
+    duck = evalnb.drift(*map(str, paths), n_boot=200).to_frame()
+    assert {"input_length", "output_length", "latency_ms", "category"} <= set(mem["column"])   # text drift included
+    pd.testing.assert_frame_equal(duck, mem, check_dtype=False)
+
+
 # -- the judge at cluster scale: one rate gate, one journal, resume after a worker dies ----------------
 def _judge_frame(n: int) -> pd.DataFrame:
     words = ["password", "reset", "link", "email", "settings", "account", "login", "page", "click", "support"]

@@ -61,12 +61,13 @@ def is_scores_dataset(data: Any) -> bool:
     return isinstance(data, (str, os.PathLike)) and os.path.isfile(os.path.join(str(data), MANIFEST))
 
 
-def load_frame(data: Any, *, where_in: Mapping[str, Sequence[Any]] | None = None, keep_text: bool = False,
+def load_frame(data: Any, *, where_in: Mapping[str, Sequence[Any]] | None = None, keep_text: bool | Sequence[str] = False,
                memory_limit: str = DEFAULT_MEMORY_LIMIT, temp_directory: str | None = None):
     """The rows an analysis of per-item values needs, read out of core by DuckDB: only the rows whose
-    columns hold the listed values (``where_in={"model": ["a", "b"]}``) and, unless ``keep_text``, none of
-    the text columns (inputs, outputs, references: most of a dataset's bytes). Returns Scores with the
-    dataset's metrics, signatures and statuses, for ``compare`` and ``gate`` over a dataset.
+    columns hold the listed values (``where_in={"model": ["a", "b"]}``) and none of the text columns
+    (inputs, outputs, references: most of a dataset's bytes) except those ``keep_text`` names (True: all).
+    Returns Scores with the dataset's metrics, signatures and statuses, for ``compare``, ``gate`` and
+    ``drift`` over a dataset.
 
     >>> load_frame("scores/", where_in={"model": ["base", "cand"]})        # doctest: +SKIP
     """
@@ -78,7 +79,8 @@ def load_frame(data: Any, *, where_in: Mapping[str, Sequence[Any]] | None = None
     try:
         src = f"read_parquet('{ds.files}', union_by_name=true)"
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
-        cols = [c for c in names if keep_text or c not in roles.TEXT_COLUMNS]
+        kept = set(roles.TEXT_COLUMNS) if keep_text is True else set(keep_text or ())
+        cols = [c for c in names if c in kept or c not in roles.TEXT_COLUMNS]
         where, params = [], []
         for col, values in (where_in or {}).items():
             if col not in names:

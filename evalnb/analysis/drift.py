@@ -298,7 +298,8 @@ def drift(reference: Any, current: Any, *, columns: Sequence[str] | None = None,
 
     Parameters
     ----------
-    reference, current : Runs, Scores or DataFrames (eval rows, optionally joined with KPIs).
+    reference, current : Runs, Scores or DataFrames (eval rows, optionally joined with KPIs), or Parquet
+        scores datasets (read by DuckDB without the text columns not in ``text_columns``).
     columns : numeric input/operational columns to test (default: latency, tokens, cost present).
     categorical : category columns (default: task and category when present).
     text_columns : text columns whose length in words is tested (default input and output).
@@ -318,6 +319,11 @@ def drift(reference: Any, current: Any, *, columns: Sequence[str] | None = None,
     """
     from ..stats.multiplicity import adjust
 
+    from .dataset import is_dataset, load_frame
+
+    # a Parquet scores dataset: DuckDB reads it without the text columns drift does not measure
+    reference, current = (load_frame(w, keep_text=list(text_columns)) if is_dataset(w) else w
+                          for w in (reference, current))
     ref, cur = _frame(reference), _frame(current)
     if ref.empty or cur.empty:
         raise DataError(f"drift needs rows in both windows (reference: {len(ref)}, current: {len(cur)})")

@@ -156,3 +156,55 @@ def test_cli_report_interactive_and_pdf(sample_runs, tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "runs no script" in " ".join(text.split())   # the PDF is the strict form, not the interactive one
+
+
+# -- given scores: gates read them, tables show one column per metric, progress per section --------
+@pytest.fixture(scope="module")
+def summaries(sample_runs):
+    df = sample_runs.df
+    df = df[(df["task"] == "summarization") & df["output"].notna()]
+    df = df[df["item_id"].isin(df["item_id"].drop_duplicates().head(60))]
+    runs = evalnb.load_runs(df.drop(columns=["source_file", "source_line"], errors="ignore").reset_index(drop=True))
+    return runs, evalnb.score(runs, ["rouge1", "rougeL"], progress=False)
+
+
+def _rouge_portfolio():
+    from evalnb.portfolio.config import Gate, MetricSpec, Outcome, Portfolio
+
+    return Portfolio(name="r", outcome=Outcome(kpi="thumbs_up"), primary=[
+        MetricSpec(name="rouge1", source="column", direction="higher", gate=Gate(threshold=0.3, rule="point", min_n=20)),
+        MetricSpec(name="rougeL_recall", source="column", direction="higher",
+                   gate=Gate(threshold=0.3, rule="point", min_n=20))])
+
+
+def test_gates_read_the_given_scores(summaries):
+    runs, scores = summaries
+    assert "rouge1" not in runs.df   # the runs alone cannot be gated on rouge1
+    rep = _report(runs, scores=scores, portfolio=_rouge_portfolio(), progress=False)
+    gates = rep.tables["gates"]
+    assert set(gates["status"]) <= {"pass", "fail"}, gates[["model", "metric", "status", "reason"]]
+    for model in runs.models:   # the oracle: evalnb.gate on that model's scored rows
+        rows = scores.df[scores.df["model"] == model].reset_index(drop=True)
+        assert rep.tables["decision"].set_index("model").loc[model, "all_gates"] == \
+            evalnb.gate(_rouge_portfolio(), rows).status
+
+
+def test_tables_show_each_metrics_headline_and_the_gated_columns(summaries):
+    runs, scores = summaries
+    rep = _report(runs, scores=scores, portfolio=_rouge_portfolio(), progress=False)
+    shown = set(rep.tables["summary_long"]["metric"])
+    assert {"rouge1", "rougeL", "rougeL_recall"} <= shown           # headlines + the gated sub-output
+    assert not shown & {"rouge1_precision", "rouge1_recall", "rougeL_precision"}
+    compared = set(rep.tables["compare"]["metric"])
+    assert "rouge1" in compared and "rouge1_precision" not in compared
+
+
+def test_progress_bar_per_section_and_timings(summaries, capsys):
+    runs, scores = summaries
+    quiet = _report(runs, scores=scores, progress=False)
+    assert capsys.readouterr().err == ""
+    loud = _report(runs, scores=scores, progress=True)
+    err = capsys.readouterr().err
+    assert "report" in err and "section" in err
+    assert list(loud.timings) == list(loud.sections) == list(quiet.sections)
+    assert all(t >= 0 for t in loud.timings.values())

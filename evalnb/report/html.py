@@ -63,6 +63,7 @@ class Report:
     sections : section title -> "ok" or "not available: why".
     pdf_path : where the PDF was written (``pdf=`` or :meth:`to_pdf`), else None.
     interactive : whether ``html`` is the interactive form (vega-embed charts, sortable tables).
+    timings : section title -> seconds it took to compute (``benchmarks/bench_report.py`` prints them).
     """
 
     html: str
@@ -71,6 +72,7 @@ class Report:
     sections: Mapping[str, str]
     pdf_path: Path | None = None
     interactive: bool = False
+    timings: Mapping[str, float] = field(default_factory=dict)
     _render: Callable[..., str] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -152,7 +154,7 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
            kpi: str | None = None, metrics: Sequence[str] | None = None, max_chars: int = 2_000,
            max_bytes: int = DEFAULT_MAX_BYTES, examples: int = 5, seed: int = 0,
            recalibration: Any = None, baseline: str | None = None, interactive: bool = False,
-           pdf: str | os.PathLike | None = None) -> Report:
+           pdf: str | os.PathLike | None = None, progress: bool = True) -> Report:
     """Write a self-contained HTML report: summary, comparisons, failures, KPI validation, gates.
 
     Parameters
@@ -175,6 +177,7 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
         tables, vega-embed inlined (offline; one hash-pinned script, no request). Default: the strict
         form (no script at all, charts as SVG images).
     pdf : also print the strict form, every section open, to this PDF (headless Chromium).
+    progress : show a progress bar (tqdm.auto: a widget in notebooks), one step per section.
 
     Returns
     -------
@@ -209,9 +212,17 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
         *([("Recalibration", "recalibration", S.recalibration)] if recalibration is not None else []),
         ("Examples", "examples", S.examples),
     ]
+    import time
+
+    from tqdm.auto import tqdm
+
     sections: list[Section] = []
-    for sec_title, anchor, build in builders:
+    timings: dict[str, float] = {}
+    bar = tqdm(builders, desc="report", unit="section", disable=not progress, leave=False)
+    for sec_title, anchor, build in bar:
+        bar.set_postfix_str(sec_title)
         sec = Section(sec_title, anchor)
+        started = time.perf_counter()
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -226,8 +237,10 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
             sec.error = str(why)
         except Exception as exc:  # one failing analysis never sinks the whole report (design rule 6)
             sec.error = f"{type(exc).__name__}: {exc}"[:1000]
+        timings[sec_title] = time.perf_counter() - started
         sec.tables = [Markup(t) for t in sec.tables]  # produced by frame_html: every cell escaped
         sections.append(sec)
+    bar.close()
 
     style = STYLE.read_text(encoding="utf-8")
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -262,7 +275,7 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
         out = write_text(path, html)
     status = {s.title: ("ok" if not s.error else f"not available: {s.error}") for s in sections}
     rep = Report(html=html, path=out, tables=dict(ctx.tables), sections=status, interactive=interactive,
-                 _render=render)
+                 timings=timings, _render=render)
     if pdf is not None:
         import dataclasses
 

@@ -79,7 +79,11 @@ class Context:
     def metric_columns(self) -> list[str]:
         s = self.scored()
         if hasattr(s, "score_columns") and s.score_columns:
-            cols = list(s.score_columns)
+            # each metric's headline output (rouge1, not rouge1_precision/_recall): the report's tables
+            # stay one column per metric; the per-item frame and the CSV keep every output
+            cols = [c for m in s.metrics.values() for c in list(m.columns)[:1] if c in s.df.columns] \
+                if getattr(s, "metrics", None) else list(s.score_columns)
+            cols += [c for c in self.gated_columns() if c in s.df and c not in cols]
             return cols + [c for c in ("latency_ms", "cost_usd") if c in s.df and c not in cols]
         df = self.frame
         skip = set(KEY_COLUMNS) | {"source_line", "prompt_tokens", "completion_tokens"}
@@ -87,6 +91,12 @@ class Context:
         return [c for c in df.columns if c not in skip and c not in kpi and not str(c).startswith("_")
                 and "__" not in str(c) and pd.api.types.is_numeric_dtype(df[c])
                 and not pd.api.types.is_bool_dtype(df[c]) and df[c].notna().any()]
+
+    def gated_columns(self) -> list[str]:
+        """The columns the portfolio's gates read (kept in every section even if not a headline)."""
+        if self.portfolio is None:
+            return []
+        return [str(spec.column) for _role, spec in self.portfolio.metrics()]
 
     def quality_metric(self) -> str | None:
         cols = self.metric_columns()
@@ -156,8 +166,11 @@ def summary(ctx: Context, sec: Any) -> None:
     if not cols:
         raise Skip("no numeric metric columns in the runs")
     result = evalnb.summarize(ctx.scored(), by=["model"], metrics=cols, n_boot=500, seed=ctx.seed, progress=False)
-    _table(ctx, sec, "summary", result.table(), caption="Per-model summary: estimate [95% CI]")
-    ctx.tables["summary_long"] = result.to_frame()
+    wide = result.table()   # a metric name brings all its outputs: show the headline columns only
+    wide = wide[[c for c in wide.columns if c not in set(result.to_frame()["metric"]) or c in cols]]
+    _table(ctx, sec, "summary", wide, caption="Per-model summary: estimate [95% CI]")
+    long = result.to_frame()
+    ctx.tables["summary_long"] = long[long["metric"].isin(cols)].reset_index(drop=True)
     try:
         _chart(sec, result.chart(cols[:6]), "Per-model estimates with 95% CIs")
     except Exception as exc:  # a chart problem must not hide the table
@@ -179,6 +192,8 @@ def compare(ctx: Context, sec: Any) -> None:
     for cand in models[1:]:
         res = evalnb.compare(ctx.scored(), baseline=baseline, candidate=cand, metrics=cols, n_boot=1000, seed=ctx.seed)
         frame = res.to_frame()
+        if "metric" in frame:   # a metric name brings all its outputs: keep the headline columns
+            frame = frame[frame["metric"].isin(cols)]
         frame.insert(0, "model", cand)
         rows.append(_columns(frame, COMPARE_COLUMNS))
     if rows:
@@ -223,8 +238,9 @@ def kpi_validation(ctx: Context, sec: Any) -> None:
     data = ctx.joined()
     cols = [c for c in ctx.metric_columns() if c in data]
     sec.intro = (f"Association of each offline metric with the production KPI '{kpi}': coefficient, 95% CI, "
-                 "adjusted p-value, n. Metrics that do not predict the KPI should not gate deployment.")
-    result = evalnb.correlate(data, metrics=cols, targets=[kpi])
+                 "adjusted p-value, n (rank-correlation CIs: bootstrap, B=500). Metrics that do not predict "
+                 "the KPI should not gate deployment.")
+    result = evalnb.correlate(data, metrics=cols, targets=[kpi], n_boot=500, seed=ctx.seed)
     _table(ctx, sec, "kpi_validation", result.to_frame(), caption=f"Metric vs {kpi}")
     try:
         _chart(sec, result.chart(), f"Associations with {kpi} (95% CIs)")
@@ -246,8 +262,8 @@ def gate_results(ctx: Context) -> pd.DataFrame:
         raise Skip("no portfolio given (pass portfolio=... or --portfolio)")
     baseline = None
     models = list(ctx.runs.models)
+    df = ctx.frame   # the scored frame: gates read the score columns (the runs alone lack them)
     if ctx.baseline:
-        df = ctx.runs.df
         pick = df["model"] == ctx.baseline
         if not pick.any() and "run_id" in df:
             pick = df["run_id"] == ctx.baseline
@@ -257,7 +273,7 @@ def gate_results(ctx: Context) -> pd.DataFrame:
         models = [m for m in models if m not in set(baseline["model"])]
     rows = []
     for model in models:
-        res = evalnb.gate(ctx.portfolio, ctx.runs.filter(model=model), baseline=baseline)
+        res = evalnb.gate(ctx.portfolio, df[df["model"] == model].reset_index(drop=True), baseline=baseline)
         frame = res.to_frame()
         frame.insert(0, "model", model)
         rows.append(frame)

@@ -19,7 +19,7 @@ _TEXT_COLUMNS = ("output", "reference", "references")
 
 def reference_keys(frame: pd.DataFrame) -> np.ndarray:
     """A 64-bit hash of each row's references, for grouping rows (``references`` list first, else
-    ``reference``: the rule of ``overlap._pairs``)."""
+    ``reference``: the rule of ``_text_pairs._pairs``)."""
     n = len(frame)
     many = frame["references"].tolist() if "references" in frame else [None] * n
     one = frame["reference"].tolist() if "reference" in frame else [None] * n

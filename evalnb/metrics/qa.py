@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ._streaming import SharedPass, row_chunks, text_digest
+from ._text_pairs import _pairs
 from .base import MEAN, PROPORTION, Metric, Output
-from .overlap import _pairs
 from .registry import register
 
 _DELETE_PUNCT = str.maketrans("", "", string.punctuation)

@@ -15,7 +15,8 @@ from .base import Metric
 # ``name`` (building ROUGE does not import the judge engine, openai or aiohttp); ``list_metrics()``
 # imports them all. tests/test_loaders.py checks this table against what the modules register.
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "evalnb.metrics.overlap": ("bleu", "chrf", "rouge1", "rouge2", "rougeL", "rougeLsum"),
+    "evalnb.metrics.sacre": ("bleu", "chrf"),
+    "evalnb.metrics.rouge": ("rouge1", "rouge2", "rougeL", "rougeLsum"),
     "evalnb.metrics.semantic": ("bertscore",),
     "evalnb.metrics.qa": ("exact_match", "token_f1"),
     "evalnb.metrics.classification": ("accuracy", "macro_f1"),

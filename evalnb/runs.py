@@ -64,9 +64,9 @@ class Runs(ResultDisplay):
         """Rows, items, tasks and categories per model."""
         df = self.df
         agg = {"rows": ("item_id", "size"), "items": ("item_id", "nunique")}
-        for col in ("task", "category"):
+        for col, plural in (("task", "tasks"), ("category", "categories")):
             if col in df:
-                agg[f"{col}s"] = (col, "nunique")
+                agg[plural] = (col, "nunique")
         return df.groupby("model").agg(**agg).reset_index()
 
     def _repr_html_(self) -> str:

@@ -17,7 +17,6 @@ their interval as ``0.42 [0.40, 0.44]``. Formula terms from statsmodels (``Q('ju
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import numpy as np
@@ -111,21 +110,12 @@ def fmt_estimate(est: Any, low: Any, high: Any, column: str = "", statistic: str
     return f"{strip(e)} [{strip(lo)}, {strip(hi)}]{unit}"
 
 
-_Q = re.compile(r"Q\((['\"])(.*?)\1\)")
-_C = re.compile(r"^C\((.*?)\)\[T\.(.*)\]$")
-
-
 def readable_term(term: Any) -> str:
-    """A statsmodels/patsy term as words: ``C(Q('category'))[T.billing]`` -> ``category = billing``."""
-    text = str(term)
-    text = _Q.sub(lambda m: m.group(2), text)
-    m = _C.match(text)
-    if m:
-        return f"{m.group(1)} = {m.group(2)}"
-    m = re.match(r"^(.*)\[T\.(.*)\]$", text)
-    if m:
-        return f"{m.group(1)} = {m.group(2)}"
-    return text
+    """A statsmodels/patsy term as words: ``C(Q('category'))[T.billing]`` -> ``category = billing``
+    (the rule lives with the results, :func:`evalnb.analysis.kpi_models.readable_term`)."""
+    from evalnb.analysis.kpi_models import readable_term as core
+
+    return core(term)
 
 
 def precision_of(values: Any, max_decimals: int = 6) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -129,14 +130,25 @@ class KpiFit(ResultDisplay):
     settings: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        """Coefficients joined with incremental validity (one row per term)."""
+        """Coefficients joined with incremental validity (one row per term).
+
+        ``term`` is the readable name (the column, or ``category = billing`` for a dummy);
+        ``formula_term`` is statsmodels' own (``Q('a')``), as in ``coefficients`` and ``raw``.
+        """
         inc = self.incremental.rename(columns={"delta": "cv_delta", "ci_low": "cv_ci_low", "ci_high": "cv_ci_high"})
         coef = self.coefficients.copy()
         coef["metric"] = coef["term"].map({_term(m): m for m in self.metrics})
+        coef.insert(1, "formula_term", coef["term"])
+        coef["term"] = coef["term"].map(readable_term)
         return coef.merge(inc, on="metric", how="left")
 
+    @property
+    def readable_formula(self) -> str:
+        """The model as words: ``thumbs_up ~ judge_relevance + category`` (``formula`` is patsy's)."""
+        return readable_formula(self.formula)
+
     def summary(self) -> str:
-        lines = [f"{self.family} model of {self.kpi} (n={self.n}, SE: {self.cov})", f"formula: {self.formula}", ""]
+        lines = [f"{self.family} model of {self.kpi} (n={self.n}, SE: {self.cov})", f"model: {self.readable_formula}", ""]
         for reason in (self.settings.get("dropped") or {}).values():
             lines.insert(-1, f"dropped: {reason}")
         high = {m: v for m, v in (self.settings.get("vif") or {}).items() if v > VIF_WARN}
@@ -144,7 +156,7 @@ class KpiFit(ResultDisplay):
             lines.insert(-1, "collinear (VIF > 10): " + ", ".join(f"{m} {v:.1f}" for m, v in high.items()))
         for r in self.coefficients.itertuples():
             std = "" if not np.isfinite(r.std_coef) else f"  std {r.std_coef:+.3f} [{r.std_ci_low:+.3f}, {r.std_ci_high:+.3f}]"
-            lines.append(f"  {r.term}: {r.coef:+.4g} [{r.ci_low:+.4g}, {r.ci_high:+.4g}] p={r.p_value:.3g}{std}")
+            lines.append(f"  {readable_term(r.term)}: {r.coef:+.4g} [{r.ci_low:+.4g}, {r.ci_high:+.4g}] p={r.p_value:.3g}{std}")
         if not self.incremental.empty:
             lines.append(f"\nIncremental validity (cross-validated gain in {self.incremental['measure'].iloc[0]}, "
                          f"{self.settings.get('cv_folds')}-fold x {self.settings.get('cv_repeats')}, seed {self.settings.get('seed')}):")
@@ -161,7 +173,16 @@ class KpiFit(ResultDisplay):
 
     def _repr_html_(self) -> str:
         return (f"<p><b>{html.escape(self.family)}</b> model of {html.escape(self.kpi)} (n={self.n}, "
-                f"SE {html.escape(self.cov)})</p>" + self.to_frame().round(4).to_html(index=False, escape=True))
+                f"SE {html.escape(self.cov)}): {html.escape(self.readable_formula)}</p>"
+                + self.to_frame().drop(columns=["formula_term"]).round(4).to_html(index=False, escape=True))
+
+    def to_markdown(self) -> str:
+        """The summary's first line in bold and a GFM table of the readable coefficients."""
+        from .._display import markdown_table, md_escape
+
+        title = f"{self.family} model of {self.kpi} (n={self.n}, SE: {self.cov}): {self.readable_formula}"
+        return (f"**{md_escape(title, max_chars=None)}**\n\n"
+                f"{markdown_table(self.to_frame().drop(columns=['formula_term']))}\n")
 
     def chart(self):
         """Standardised coefficients with CIs (Altair)."""
@@ -175,6 +196,32 @@ class KpiFit(ResultDisplay):
 
 def _term(col: str) -> str:
     return f"Q({col!r})"
+
+
+_Q = re.compile(r"Q\((['\"])(.*?)\1\)")
+
+
+def readable_term(term: Any) -> str:
+    """A statsmodels/patsy term as words (the column name; a dummy as ``column = level``).
+
+    >>> readable_term("Q('judge_relevance')")
+    'judge_relevance'
+    >>> readable_term("C(Q('category'))[T.billing]")
+    'category = billing'
+    """
+    text = _Q.sub(lambda m: m.group(2), str(term))
+    m = re.match(r"^C\((.*?)\)\[T\.(.*)\]$", text) or re.match(r"^(.*)\[T\.(.*)\]$", text)
+    return f"{m.group(1)} = {m.group(2)}" if m else text
+
+
+def readable_formula(formula: str) -> str:
+    """A patsy formula as words: ``Q('kpi') ~ Q('a') + C(Q('category'))`` -> ``kpi ~ a + category``.
+
+    >>> readable_formula("Q('thumbs_up') ~ Q('judge_relevance') + C(Q('category'))")
+    'thumbs_up ~ judge_relevance + category'
+    """
+    text = _Q.sub(lambda m: m.group(2), formula)
+    return re.sub(r"\bC\(([^()]*)\)", r"\1", text)
 
 
 def _rhs(frame: pd.DataFrame, metrics: Sequence[str], controls: Sequence[str]) -> str:

@@ -85,6 +85,7 @@ def main() -> None:
     for label, seconds, _ in res:
         print(f"{label:48s} {seconds:8.1f}")
     print(f"{'score + strict report (the issue: 145 s)':48s} {res[0][1] + res[1][1]:8.1f}")
+    print(f"load average (2-core machine, shared): {os.getloadavg()[0]:.1f}")
     print(f"\nstrict: {strict.size_bytes:,} bytes; interactive: {inter.size_bytes:,} bytes; files in {out}")
     print("per section (strict):")
     for title, seconds in strict.timings.items():

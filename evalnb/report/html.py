@@ -1,4 +1,9 @@
-"""``evalnb.report``: one self-contained, offline, script-free HTML file from eval runs.
+"""``evalnb.report``: one self-contained, offline HTML file from eval runs; script-free by default.
+
+Two forms from one call: the strict form (default; below) and, with ``interactive=True``, the same
+page with vega-embed charts (tooltips, pan/zoom) and sortable tables, its one inline script pinned by
+hash (:mod:`evalnb.report.interactive`). ``pdf=`` / :meth:`Report.to_pdf` print the strict form with
+every section open (:mod:`evalnb.report.pdf`).
 
 Safety (docs/threat-model.md design rule 4, cases R01-R11):
 

@@ -53,8 +53,8 @@ _API: dict[str, str] = {
     "perturb": "evalnb.metrics.judge.robustness",
     "stratified_sample": "evalnb.metrics.judge.sampling",
     # portfolio and gates
-    "Portfolio": "evalnb.portfolio.config",
-    "load_portfolio": "evalnb.portfolio.config",
+    "Portfolio": "evalnb.portfolio.schema",
+    "load_portfolio": "evalnb.portfolio.loading",
     "portfolio_from_selection": "evalnb.portfolio.selection",
     "gate": "evalnb.portfolio.gates",
     "recalibrate": "evalnb.portfolio.recalibrate",

@@ -35,8 +35,8 @@ from ._errors import (ConfigError, DataError, EvalnbError, EvalnbWarning, JudgeE
                       SmallSampleWarning, TokenizerWarning, UnknownMetricError)
 
 _LAZY = {
-    "PortfolioValidationError": "evalnb.portfolio.config",
-    "ConfigMigrationWarning": "evalnb.portfolio.config",
+    "PortfolioValidationError": "evalnb.portfolio.loading",
+    "ConfigMigrationWarning": "evalnb.portfolio.loading",
     "JudgeReplyWarning": "evalnb.metrics.judge.engine",
     "JournalRepairedWarning": "evalnb.metrics.judge.journal",
     "JournalRefusedError": "evalnb.metrics.judge.journal",

@@ -30,7 +30,8 @@ from .. import roles
 from .._display import ResultDisplay
 from .._errors import DataError, EvalnbError
 from ..stats import intervals as iv
-from .config import Gate, MetricSpec, Portfolio, load_portfolio
+from .loading import load_portfolio
+from .schema import Gate, MetricSpec, Portfolio
 
 PASS, FAIL, ERROR = "pass", "fail", "error"
 EXIT_CODES = {PASS: 0, FAIL: 1, ERROR: 2}

@@ -202,7 +202,8 @@ def recalibrate(portfolio: Any, runs: Any, kpis: Any = None, *, window: str | tu
     >>> p.changed, p.to_frame()[["column", "status", "action"]]                    # doctest: +SKIP
     """
     from ..analysis.correlate import as_frame, data_hash, kpi_columns, numeric, numeric_columns
-    from .config import Portfolio, load_portfolio
+    from .loading import load_portfolio
+    from .schema import Portfolio
 
     if isinstance(portfolio, (str, os.PathLike)):
         portfolio = load_portfolio(portfolio, check_metrics=False)
@@ -563,7 +564,7 @@ def _round_sig(x: float, digits: int) -> float:
 
 def _propose(portfolio, table, changes, additions, rethresholds, label, data_hash_, rows, baseline_label,
              validated_at) -> Any:
-    from .config import load_portfolio_text
+    from .loading import load_portfolio_text
 
     data = portfolio.to_dict()
     action = dict(zip(changes["column"], changes["action"]))

@@ -69,7 +69,7 @@ def _gate_for(choice: Any, spec: dict[str, Any], thresholds: Mapping[str, Any], 
               margin: float, slice_by: str | None, slice_min_n: int) -> dict[str, Any]:
     direction = spec["direction"]
     given = thresholds.get(spec["column"], thresholds.get(spec["name"]))
-    from .config import default_gate_rule
+    from .schema import default_gate_rule
 
     default_rule = rule or default_gate_rule(direction)
     if isinstance(given, Mapping):
@@ -92,7 +92,7 @@ def portfolio_from_selection(selection: Any, thresholds: Mapping[str, Any] | Non
                              triggers: Iterable[Mapping[str, Any]] | None = None, validity_floor: float = 0.1,
                              psi_threshold: float = 0.25, window: str = "30d", cadence: str = "monthly",
                              data: Iterable[Mapping[str, Any]] = (), created_at: str | None = None):
-    """Build a :class:`~evalnb.portfolio.config.Portfolio` from a portfolio selection.
+    """Build a :class:`~evalnb.portfolio.schema.Portfolio` from a portfolio selection.
 
     Parameters
     ----------
@@ -103,7 +103,7 @@ def portfolio_from_selection(selection: Any, thresholds: Mapping[str, Any] | Non
     rule : ``"point"``, ``"ci_lower"`` or ``"ci_upper"``; default: the conservative CI bound for
         the metric's direction.
     min_n : the minimum number of items a gate needs (fewer fails closed); default
-        :data:`evalnb.portfolio.config.DEFAULT_MIN_N`, the same as the Explorer's export.
+        :data:`evalnb.portfolio.schema.DEFAULT_MIN_N`, the same as the Explorer's export.
     slice_by : a column (e.g. ``"category"``) whose every value must pass the gate too.
     gate_roles : roles that get gates; secondary metrics are for failure decomposition.
     triggers : rollback triggers; default one ``validity`` trigger per primary metric (the
@@ -116,9 +116,8 @@ def portfolio_from_selection(selection: Any, thresholds: Mapping[str, Any] | Non
     >>> p = portfolio_from_selection(sel, {"judge_faithfulness": 3.8}, slice_by="category")  # doctest: +SKIP
     >>> p.write("portfolio.yaml")                                               # doctest: +SKIP
     """
-    from .config import _validate
-
-    from .config import DEFAULT_MIN_N
+    from .loading import _validate
+    from .schema import DEFAULT_MIN_N
 
     min_n = DEFAULT_MIN_N if min_n is None else int(min_n)
     thresholds = dict(thresholds or {})
@@ -170,7 +169,7 @@ def portfolio_from_selection(selection: Any, thresholds: Mapping[str, Any] | Non
                       if isinstance(getattr(c, "evidence", None), Mapping) and c.evidence.get("data_hash")), None)
     if data_hash and not provenance["data"]:
         provenance["data"] = [{"name": "selection data", "hash": str(data_hash)}]
-    from .config import SCHEMA_VERSION
+    from .schema import SCHEMA_VERSION
 
     raw = {"schema_version": SCHEMA_VERSION, "name": name, "description": description,
            "outcome": {"kpi": str(kpi), "description": outcome}, **roles,

@@ -113,8 +113,7 @@ def main() -> None:
             failures.threshold.value = ch["threshold"] if session.metric != "latency_ms" else 1500.0
         controls.append(time.perf_counter() - t)
         for lane in (runs.live.lane, failures.live.lane):
-            if lane._worker:
-                lane._worker.join()
+            lane.wait(30)
         c = {"models": list(session.models), "by": session.slice_by, "metric": session.metric,
              "threshold": session.fail_threshold}
         session._cache.clear()

@@ -11,7 +11,6 @@ from typing import Any
 import ipywidgets as W
 import numpy as np
 
-from ._format import readable_term
 from ._view import Binder, Busy, LiveChart, TableSlot, table_html
 from .session import Session
 
@@ -151,9 +150,7 @@ class KpiView(W.VBox):
             self.computed_with = params
             self._show_table()
             self.forest_chart.draw(lambda: s.forest_chart(self.last_frame))
-            coef = fit.to_frame()
-            if "term" in coef:
-                coef = coef.assign(term=coef["term"].map(readable_term))
+            coef = fit.to_frame().drop(columns=["formula_term"], errors="ignore")   # term is readable
             coef = coef.dropna(axis=1, how="all")
             parts = [table_html(coef, caption=f"{getattr(fit, 'family', '')} fit of {params['kpi']}")]
             inc = getattr(fit, "incremental", None)

@@ -399,15 +399,15 @@ class Session(t.HasTraits):
         # rows (no copy of the frame); the same order as a stable sort_values, NaNs last
         rows = self.index.rows(self.filters(extra))
         metric = self.metric
-        if metric in self.index.values:
-            vals = self.index.values[metric][rows]
-            order = np.argsort(vals if self.higher_is_better(metric) else -vals, kind="stable")
-            rows = rows[order]
-        top = rows[:limit]
+        total = len(rows)
+        if metric in self.index.values:   # top-k by partition: no sort of the whole slice
+            top = self.index.worst(rows, metric, limit, ascending=self.higher_is_better(metric))
+        else:
+            top = rows[:limit]
         cols = [c for c in ("model", "item_id", "task", "category", metric) if c in self.frame]
         # column by column: a row slice of the whole frame would convert every text column
         out = pd.DataFrame({"key": self.row_keys(top), **{c: self.frame[c].iloc[top].to_numpy() for c in cols}})
-        out.attrs["total"] = len(rows)
+        out.attrs["total"] = total
         return out
 
     def row_keys(self, positions: Any) -> list[str]:

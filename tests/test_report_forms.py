@@ -165,7 +165,7 @@ def summaries(sample_runs):
     df = df[(df["task"] == "summarization") & df["output"].notna()]
     df = df[df["item_id"].isin(df["item_id"].drop_duplicates().head(60))]
     runs = evalnb.load_runs(df.drop(columns=["source_file", "source_line"], errors="ignore").reset_index(drop=True))
-    return runs, evalnb.score(runs, ["rouge1", "rougeL"], progress=False)
+    return runs, evalnb.score(runs, ["rouge1", "rougeL", "bleu"], progress=False)
 
 
 def _rouge_portfolio():
@@ -208,3 +208,17 @@ def test_progress_bar_per_section_and_timings(summaries, capsys):
     assert "report" in err and "section" in err
     assert list(loud.timings) == list(loud.sections) == list(quiet.sections)
     assert all(t >= 0 for t in loud.timings.values())
+
+
+def test_headline_selection_keeps_each_metrics_own_estimate(summaries):
+    runs, scores = summaries
+    rep = _report(runs, scores=scores, progress=False)
+    got = rep.tables["summary_long"].set_index(["model", "metric"])
+    # the oracle: summarize on the full Scores (corpus BLEU from summed statistics, not a mean)
+    direct = evalnb.summarize(scores, by=["model"], metrics=["rouge1", "bleu"], n_boot=500, seed=0,
+                              progress=False).to_frame().set_index(["model", "metric"])
+    for key in [(m, c) for m in runs.models for c in ("rouge1", "bleu")]:
+        assert got.loc[key, "estimate"] == pytest.approx(direct.loc[key, "estimate"], rel=1e-12), key
+        assert got.loc[key, "statistic"] == direct.loc[key, "statistic"]
+    comp = rep.tables["compare"]
+    assert set(comp["metric"]) >= {"rouge1", "bleu"} and "rouge1_precision" not in set(comp["metric"])

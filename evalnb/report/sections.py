@@ -71,6 +71,18 @@ class Context:
                 self._scored = self.runs.df
         return self._scored
 
+    def selected(self) -> Any:
+        """The scores as summarize/compare should see them: naming ``rouge1`` selects that column
+        alone (a metric's name would bring all its outputs: ``rouge1_precision``, ``rouge1_recall``,
+        each bootstrapped for nothing). The metrics stay attached to their output columns, so
+        corpus aggregation (BLEU, chrF from summed statistics) and directions are unchanged."""
+        import dataclasses
+
+        s = self.scored()
+        if not getattr(s, "metrics", None) or not dataclasses.is_dataclass(s):
+            return s
+        return dataclasses.replace(s, metrics={f"{name} (outputs)": m for name, m in s.metrics.items()})
+
     @property
     def frame(self) -> pd.DataFrame:
         s = self.scored()
@@ -165,7 +177,7 @@ def summary(ctx: Context, sec: Any) -> None:
     cols = ctx.metric_columns()
     if not cols:
         raise Skip("no numeric metric columns in the runs")
-    result = evalnb.summarize(ctx.scored(), by=["model"], metrics=cols, n_boot=500, seed=ctx.seed, progress=False)
+    result = evalnb.summarize(ctx.selected(), by=["model"], metrics=cols, n_boot=500, seed=ctx.seed, progress=False)
     wide = result.table()   # a metric name brings all its outputs: show the headline columns only
     wide = wide[[c for c in wide.columns if c not in set(result.to_frame()["metric"]) or c in cols]]
     _table(ctx, sec, "summary", wide, caption="Per-model summary: estimate [95% CI]")
@@ -190,7 +202,7 @@ def compare(ctx: Context, sec: Any) -> None:
     cols = ctx.metric_columns()
     rows = []
     for cand in models[1:]:
-        res = evalnb.compare(ctx.scored(), baseline=baseline, candidate=cand, metrics=cols, n_boot=1000, seed=ctx.seed)
+        res = evalnb.compare(ctx.selected(), baseline=baseline, candidate=cand, metrics=cols, n_boot=1000, seed=ctx.seed)
         frame = res.to_frame()
         if "metric" in frame:   # a metric name brings all its outputs: keep the headline columns
             frame = frame[frame["metric"].isin(cols)]

@@ -13,91 +13,25 @@ Benjamini-Hochberg across the metric x target family of each level and method).
 """
 from __future__ import annotations
 
-import hashlib
 import html
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .. import roles
 from .._compat import renamed
-from .. import roles
 from .._display import ResultDisplay
 from .._errors import ConfigError, DataError, SimpsonWarning, SmallSampleWarning
 from ..stats import correlation as corr
+# the studio's shared inputs live in .inputs; re-exported here so existing imports keep working
+from .inputs import _KEYS, as_frame, data_hash, kpi_columns, numeric, numeric_columns, require_columns, resolve
 
 LEVELS = ("sample", "group", "system")
-_KEYS = {*roles.KEY_COLUMNS, *roles.META_COLUMNS}
 _COLUMNS = ["metric", "target", "level", "method", "controls", "estimate", "ci_low", "ci_high", "p_value",
             "p_adjusted", "n", "n_groups", "ci_method", "status"]
-
-
-# ----------------------------------------------------------------------------------------
-# inputs shared by the studio (correlate, fit_kpi, select_portfolio, validity_drift)
-# ----------------------------------------------------------------------------------------
-def as_frame(data: Any, kpis: Any = None) -> pd.DataFrame:
-    """A DataFrame from a DataFrame, Scores or Runs, joined with ``kpis`` when given."""
-    frame = data.df if hasattr(data, "df") and isinstance(getattr(data, "df"), pd.DataFrame) else data
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"expected a DataFrame, Scores or Runs, not {type(data).__name__}")
-    if kpis is not None:
-        from ..runs import Kpis, join_kpis, load_kpis
-
-        if not isinstance(kpis, (Kpis, pd.DataFrame)):
-            kpis = load_kpis(kpis)
-        frame = join_kpis(frame, kpis)
-    return frame
-
-
-def kpi_columns(frame: pd.DataFrame) -> list[str]:
-    cov = frame.attrs.get("kpi_coverage") or {}
-    return [c for c in cov.get("kpi_columns", []) if c in frame.columns and c != "kpi_timestamp"]
-
-
-def numeric_columns(frame: pd.DataFrame, exclude: Iterable[str] = ()) -> list[str]:
-    skip = _KEYS | set(exclude)
-    return [c for c in frame.columns if c not in skip and not c.startswith("_")
-            and (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
-
-
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    import difflib
-
-    for col in columns:
-        if col not in frame.columns:
-            close = difflib.get_close_matches(str(col), [str(c) for c in frame.columns], n=3)
-            hint = f" Did you mean {', '.join(close)}?" if close else ""
-            raise DataError(f"{what} column '{col}' is not in the data.{hint} Columns: {', '.join(map(str, frame.columns))}")
-
-
-def numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
-    values = pd.to_numeric(frame[col].astype(float) if frame[col].dtype == bool else frame[col], errors="coerce")
-    return values.to_numpy(dtype=float, na_value=np.nan)
-
-
-def data_hash(frame: pd.DataFrame, columns: Sequence[str]) -> str:
-    """A short content hash of the columns used (provenance for exported evidence)."""
-    cols = [c for c in columns if c in frame.columns]
-    hashed = pd.util.hash_pandas_object(frame[cols].sort_index(axis=1), index=False).to_numpy()
-    return "sha256:" + hashlib.sha256(np.sort(hashed).tobytes()).hexdigest()[:16]
-
-
-def resolve(frame: pd.DataFrame, metrics: Sequence[str] | str | None, targets: Sequence[str] | str | None
-            ) -> tuple[list[str], list[str]]:
-    targets = [targets] if isinstance(targets, str) else list(targets or kpi_columns(frame))
-    if not targets:
-        raise ConfigError("no targets: pass targets=['thumbs_up', ...] (KPI columns or human ratings) "
-                          "or data joined with a KPI log (Runs.with_kpis)")
-    metrics = [metrics] if isinstance(metrics, str) else list(metrics or numeric_columns(frame, exclude=targets + kpi_columns(frame)))
-    require_columns(frame, targets, "target")
-    require_columns(frame, metrics, "metric")
-    if not metrics:
-        raise ConfigError("no metric columns: pass metrics=[...] with numeric columns of the data")
-    return metrics, targets
 
 
 # ----------------------------------------------------------------------------------------

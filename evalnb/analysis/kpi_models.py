@@ -30,7 +30,7 @@ from .. import roles
 from .._deps import require
 from .._display import ResultDisplay
 from .._errors import ConfigError, DataError, EvalnbWarning
-from .correlate import as_frame, numeric, require_columns
+from .inputs import as_frame, numeric, require_columns
 
 FAMILIES = ("auto", "ols", "logit", "poisson", "negbin", "mixed")
 VIF_WARN = 10.0     # a metric's VIF above this: warn (its SE is inflated sqrt(VIF) times)

@@ -28,7 +28,8 @@ import pandas as pd
 from .. import roles
 from .._display import ResultDisplay
 from .._errors import ConfigError, DataError, SmallSampleWarning
-from .correlate import as_frame, correlate, data_hash, kpi_columns, numeric, numeric_columns, require_columns
+from .correlate import correlate
+from .inputs import as_frame, data_hash, kpi_columns, numeric, numeric_columns, require_columns
 from .kpi_models import corrected_ci, cv_score, design, detect_family, folds_for
 
 _SAFETY = re.compile(r"safety|toxic|violation|harm|unsafe|jailbreak|pii|refusal", re.I)

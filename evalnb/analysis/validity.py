@@ -24,7 +24,8 @@ import pandas as pd
 from .._compat import renamed
 from .._display import ResultDisplay
 from .._errors import ConfigError, SmallSampleWarning
-from .correlate import as_frame, estimates, require_columns
+from .correlate import estimates
+from .inputs import as_frame, require_columns
 
 _COLUMNS = ["window", "metric", "kpi", "estimate", "ci_low", "ci_high", "n", "ci_method", "p_vs_reference",
             "p_adjusted", "status", "alert"]

@@ -58,7 +58,8 @@ def _load(path: str):
 def run(args: argparse.Namespace) -> int:
     import warnings
 
-    from ..analysis.correlate import as_frame, correlate
+    from ..analysis.correlate import correlate
+    from ..analysis.inputs import as_frame
     from ..io.writers import write_text
 
     frame = _load(args.scores)

@@ -201,7 +201,7 @@ def recalibrate(portfolio: Any, runs: Any, kpis: Any = None, *, window: str | tu
     >>> p = evalnb.recalibrate(portfolio, scores_df, kpis_df, window="2026-10")   # doctest: +SKIP
     >>> p.changed, p.to_frame()[["column", "status", "action"]]                    # doctest: +SKIP
     """
-    from ..analysis.correlate import as_frame, data_hash, kpi_columns, numeric, numeric_columns
+    from ..analysis.inputs import as_frame, data_hash, kpi_columns, numeric, numeric_columns
     from .loading import load_portfolio
     from .schema import Portfolio
 

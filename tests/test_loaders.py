@@ -533,3 +533,18 @@ def test_a_family_that_cannot_import_fails_loudly(tmp_path, monkeypatch):
     with pytest.raises(evalnb.MetricError, match="broken_family"):
         evalnb.list_metrics()
     sys.modules.pop("broken_family", None)
+
+
+def test_a_family_module_that_does_not_exist_fails_loudly(monkeypatch):
+    """A family entry pointing at a module that is not there (a renamed or deleted file) is an error
+    naming the module and the import error, not a metric that silently disappears."""
+    from evalnb.metrics import registry
+
+    monkeypatch.setitem(registry.FAMILIES, "evalnb.metrics.no_such_family", ("ghost_metric",))
+    with pytest.raises(evalnb.MetricError, match=r"family module 'evalnb\.metrics\.no_such_family' could not be "
+                                                 r"imported \(ModuleNotFoundError: No module named "
+                                                 r"'evalnb\.metrics\.no_such_family'\).*ghost_metric"):
+        evalnb.metric("ghost_metric")
+    with pytest.raises(evalnb.MetricError, match="no_such_family"):
+        evalnb.list_metrics()
+    assert "evalnb.metrics.no_such_family" not in registry._imported

@@ -130,14 +130,17 @@ def _paths(source: Any) -> list[str]:
     return out
 
 
-def _dataset(ray, data: Any):
+def _dataset(ray, data: Any, batch_size: int = 4096):
     import ray.data
 
     frame = data.df if hasattr(data, "df") and isinstance(data.df, pd.DataFrame) else data
     if isinstance(frame, pd.DataFrame):
         if len(frame) == 0:
             raise DataError("score(engine='ray'): the data has no rows")
-        return ray.data.from_pandas(frame.reset_index(drop=True))
+        frame = frame.reset_index(drop=True)
+        # one block per batch: a frame handed over as one block is scored by one actor, however many run
+        step = max(1, int(batch_size))
+        return ray.data.from_pandas([frame.iloc[i:i + step] for i in range(0, len(frame), step)])
     paths = _paths(data)
     parquet = [p for p in paths if p.endswith(".parquet")]
     lines = [p for p in paths if not p.endswith(".parquet")]
@@ -177,7 +180,7 @@ def score_on_ray(data: Any, metrics: Iterable[Any], *, columns: Mapping[str, str
     if not built:
         raise ConfigError("score(engine='ray'): no metrics given")
     ray = _ray(address)
-    ds = _dataset(ray, data)
+    ds = _dataset(ray, data, batch_size)
     if keep is None:
         keep = _default_keep(ds.schema())  # decided once for the whole dataset, never per batch
     ctx = ray.data.DataContext.get_current()

@@ -72,3 +72,85 @@ def test_cli_report_baseline(small, tmp_path):
     assert main(["report", str(runs), "--portfolio", str(port), "--baseline", "nova-medium", "-o", str(out)]) == 0
     html = out.read_text()
     assert "relative gates against the baseline nova-medium" in html and 'class="gate-error"' not in html
+
+
+# -- the first screen also answers: what changed, which metrics predict the KPI, the top alerts ------
+def _decision_html(html: str) -> str:
+    return html[html.index('<section id="decision">'): html.index("</section>", html.index('<section id="decision">'))]
+
+
+@pytest.fixture(scope="module")
+def with_baseline(small, sample_kpis):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return evalnb.report(small, kpis=sample_kpis, kpi="thumbs_up", portfolio=_portfolio(),
+                             baseline="nova-medium", interactive=True, progress=False)
+
+
+def test_decision_lists_compares_significant_changes_against_the_baseline(small, with_baseline):
+    rep = with_baseline
+    assert all(v == "ok" for v in rep.sections.values()), rep.sections
+    metrics = list(rep.tables["compare"]["metric"].unique())
+    expected = []
+    for cand in sorted(set(small["model"]) - {"nova-medium"}):   # the oracle: the public compare()
+        res = evalnb.compare(small, baseline="nova-medium", candidate=cand, metrics=metrics, n_boot=1000, seed=0)
+        frame = res.to_frame()
+        expected += [(cand, m) for m in frame.loc[frame["significant"].astype(bool) & frame["metric"].isin(metrics), "metric"]]
+    assert expected, "the fixture should have significant changes"
+    got = rep.tables["decision_changes"]
+    assert sorted(zip(got["model"], got["metric"])) == sorted(expected)
+    section = _decision_html(rep.html)
+    assert 'href="#compare">Changed against nova-medium' in section
+    changes = section[section.index("Changed against"):section.index("</div>", section.index("Changed against"))]
+    shown = re.findall(r"<li>(\S+) (\S+): ", changes)
+    assert set(shown) <= set(expected) and len(shown) == min(len(expected), 8)
+    assert "nova-medium" not in set(got["model"])
+    assert set(rep.tables["compare"]["model"]) == set(small["model"]) - {"nova-medium"}
+
+
+def test_decision_forest_plot_values_are_correlates_estimates(small, sample_kpis, with_baseline):
+    import json
+
+    rep = with_baseline
+    specs = json.loads(re.search(r'<script type="application/json" id="evalnb-specs">(.*?)</script>',
+                                 rep.html, re.S).group(1))
+    forest = next(s for s in specs if str(s.get("description", "")).startswith("Forest plot"))
+    values = [v for data in forest["datasets"].values() for v in data]
+    drawn = {v["metric"]: (v["estimate"], v["ci_low"], v["ci_high"]) for v in values}
+    metrics = list(rep.tables["kpi_validation"]["metric"].unique())
+    joined = evalnb.join_kpis(small, sample_kpis)   # the oracle: the public correlate()
+    frame = evalnb.correlate(joined, metrics=metrics, targets=["thumbs_up"], n_boot=500, seed=0).to_frame()
+    frame = frame[(frame["method"] == frame["method"].iloc[0]) & (frame["level"] == frame["level"].iloc[0])]
+    assert set(drawn) == set(frame["metric"]) and len(drawn) >= 2
+    for row in frame.itertuples():
+        assert drawn[row.metric] == pytest.approx((row.estimate, row.ci_low, row.ci_high), rel=1e-9)
+    assert 'href="#kpi"' in _decision_html(rep.html)
+
+
+def test_decision_alerts_are_worst_slices_top_rows(small, with_baseline):
+    rep = with_baseline
+    # the oracle: worst_slices on the quality metric (judge 1-5 scale: failure below 3), by category
+    frame = evalnb.worst_slices(small, metric="judge_faithfulness", by=["category"], failure="<3").to_frame()
+    top = list(frame.loc[frame["significant"].astype(bool), "slice"].head(5))
+    assert top, "the fixture should have significant slices"
+    assert list(rep.tables["decision_alerts"]["slice"]) == top
+    section = _decision_html(rep.html)
+    import html as _html
+
+    positions = [section.index(f"<li>{_html.escape(s)}: failure rate") for s in top]
+    assert positions == sorted(positions) and 'href="#failures">Top alerts' in section
+
+
+def test_decision_digest_escapes_hostile_names(small, sample_kpis):
+    evil = '<img src=x onerror=alert(1)>"&'
+    df = small.assign(model=small["model"].replace("swift-small", evil),
+                      category=small["category"].replace("billing", "<b>bill</b>"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = evalnb.report(df, kpis=sample_kpis, kpi="thumbs_up", portfolio=_portfolio(), baseline=evil,
+                            progress=False)
+    section = _decision_html(rep.html)
+    assert "<img src=x" not in rep.html and "<b>bill</b>" not in rep.html
+    assert "Changed against &lt;img src=x onerror=alert(1)&gt;&#x27;" in section or \
+        "Changed against &lt;img src=x onerror=alert(1)&gt;&quot;&amp;" in section
+    assert "&lt;b&gt;bill&lt;/b&gt;" in section

@@ -223,7 +223,10 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
 
     sections: list[Section] = []
     timings: dict[str, float] = {}
-    bar = tqdm(builders, desc="report", unit="section", disable=not progress, leave=False)
+    # the decision is shown first but computed last: it summarises the comparisons, KPI validation
+    # and failures sections' results (ctx.results), which it never recomputes
+    order = [b for b in builders if b[1] != "decision"] + [b for b in builders if b[1] == "decision"]
+    bar = tqdm(order, desc="report", unit="section", disable=not progress, leave=False)
     # statsmodels' Holm adjustment calls gc.collect() every time; with the runs' texts on the heap
     # each call scanned every object (0.2 s apiece, 4 s of a SummEval report). The objects that
     # exist when a section starts are frozen out of those scans, and handed back at the end.
@@ -255,6 +258,8 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
     finally:
         gc.unfreeze()
     bar.close()
+    rank = {b[1]: i for i, b in enumerate(builders)}
+    sections.sort(key=lambda s: rank[s.anchor])
 
     style = STYLE.read_text(encoding="utf-8")
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

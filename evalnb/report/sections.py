@@ -53,6 +53,9 @@ class Context:
     baseline: str | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     methods: dict[str, str] = field(default_factory=dict)   # appendix entries beside the score signatures
+    # the result objects the sections computed (compare per candidate, correlate, worst_slices): the
+    # decision section summarises these, never recomputes them
+    results: dict[str, Any] = field(default_factory=dict)
     _gate_results: Any = None
     _scored: Any = None
     _joined: Any = None
@@ -198,11 +201,14 @@ def compare(ctx: Context, sec: Any) -> None:
     quality = ctx.quality_metric()
     sec.intro = ("Each model against a baseline on matched items: paired difference with a bootstrap CI "
                  "and a p-value adjusted across metrics; and cost against quality.")
-    baseline = models[0]
+    baseline = baseline_model(ctx) or models[0]
     cols = ctx.metric_columns()
     rows = []
-    for cand in models[1:]:
+    ctx.results["compare_baseline"] = baseline
+    ctx.results["compare"] = {}
+    for cand in [m for m in models if m != baseline]:
         res = evalnb.compare(ctx.selected(), baseline=baseline, candidate=cand, metrics=cols, n_boot=1000, seed=ctx.seed)
+        ctx.results["compare"][cand] = res
         frame = res.to_frame()
         if "metric" in frame:   # a metric name brings all its outputs: keep the headline columns
             frame = frame[frame["metric"].isin(cols)]
@@ -235,6 +241,7 @@ def failures(ctx: Context, sec: Any) -> None:
                  "(adjusted p-values), per model.")
     by = [c for c in ("category", "task") if c in ctx.frame][:1] or ["model"]
     result = evalnb.worst_slices(ctx.scored(), metric=quality, by=by, failure=default_failure(ctx.frame[quality], quality))
+    ctx.results["worst_slices"] = result
     _table(ctx, sec, "worst_slices", _columns(result.to_frame().head(30), SLICE_COLUMNS), caption="Worst slices")
     if hasattr(result, "chart"):
         try:
@@ -253,11 +260,26 @@ def kpi_validation(ctx: Context, sec: Any) -> None:
                  "adjusted p-value, n (rank-correlation CIs: bootstrap, B=500). Metrics that do not predict "
                  "the KPI should not gate deployment.")
     result = evalnb.correlate(data, metrics=cols, targets=[kpi], n_boot=500, seed=ctx.seed)
+    ctx.results["correlate"] = result
     _table(ctx, sec, "kpi_validation", result.to_frame(), caption=f"Metric vs {kpi}")
     try:
         _chart(sec, result.chart(), f"Associations with {kpi} (95% CIs)")
     except Exception as exc:
         sec.warnings.append(f"chart not rendered: {exc}")
+
+
+def baseline_model(ctx: Context) -> str | None:
+    """The model named by ``ctx.baseline`` (a model, or a run_id mapped to its model), else None."""
+    if not ctx.baseline:
+        return None
+    df = ctx.runs.df
+    if ctx.baseline in set(df["model"]):
+        return str(ctx.baseline)
+    if "run_id" in df:
+        hit = df.loc[df["run_id"] == ctx.baseline, "model"]
+        if len(hit):
+            return str(hit.iloc[0])
+    return None
 
 
 def gate_results(ctx: Context) -> pd.DataFrame:
@@ -337,6 +359,108 @@ def decision(ctx: Context, sec: Any) -> None:
     ctx.tables["decision"] = matrix.assign(all_gates=verdict).reset_index()
     sec.tables.append(f'<table class="evalnb-table decision"><caption>Decision: model x gate</caption>'
                       f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    _decision_digest(ctx, sec)
+
+
+MAX_CHANGES, MAX_ALERTS, MAX_FOREST = 8, 5, 12
+
+
+def significant_changes(ctx: Context) -> pd.DataFrame:
+    """The comparisons section's significant rows (each candidate's ``compare()`` result, the
+    headline metrics only), largest |difference / baseline| first; empty when nothing was compared."""
+    found = ctx.results.get("compare") or {}
+    cols = set(ctx.metric_columns())
+    rows = []
+    for cand, res in found.items():
+        frame = res.to_frame()
+        frame = frame[frame["metric"].isin(cols) & frame["significant"].fillna(False).astype(bool)]
+        rows.append(frame.assign(model=cand))
+    if not rows:
+        return pd.DataFrame(columns=["model", "metric", "difference", "better"])
+    out = pd.concat(rows, ignore_index=True)
+    scale = out["baseline"].abs().where(out["baseline"].abs() > 0, 1.0)
+    return out.assign(_size=(out["difference"] / scale).abs()).sort_values(
+        "_size", ascending=False, kind="stable").drop(columns="_size").reset_index(drop=True)
+
+
+def forest_rows(ctx: Context) -> pd.DataFrame:
+    """The KPI section's ``correlate()`` rows drawn in the decision's forest plot: one method (the
+    result's first), the sample level, at most ``MAX_FOREST`` metrics."""
+    res = ctx.results.get("correlate")
+    if res is None:
+        return pd.DataFrame(columns=["metric", "estimate", "ci_low", "ci_high"])
+    frame = res.to_frame()
+    frame = frame[frame["estimate"].notna()]
+    if frame.empty:
+        return frame
+    first = frame.iloc[0]
+    keep = frame["method"] == first["method"]
+    if "level" in frame:
+        keep &= frame["level"] == first["level"]
+    return frame[keep].head(MAX_FOREST).reset_index(drop=True)
+
+
+def top_alerts(ctx: Context) -> pd.DataFrame:
+    """The failures section's ``worst_slices()`` significant rows, in its order (worst first), top
+    ``MAX_ALERTS``."""
+    res = ctx.results.get("worst_slices")
+    if res is None:
+        return pd.DataFrame(columns=["slice", "failure_rate", "rest_rate"])
+    frame = res.to_frame()
+    if "significant" in frame:
+        frame = frame[frame["significant"].fillna(False).astype(bool)]
+    return frame.head(MAX_ALERTS).reset_index(drop=True)
+
+
+def _fmt(v: Any) -> str:
+    try:
+        return f"{float(v):.3g}"
+    except (TypeError, ValueError):
+        return text_of(v)
+
+
+def _decision_digest(ctx: Context, sec: Any) -> None:
+    """What changed against the baseline, which metrics predict the KPI, the top alerts: each a few
+    escaped lines from results other sections computed, linking to that section."""
+    import html as _html
+
+    esc = lambda v: _html.escape(text_of(v)[:80])   # noqa: E731  untrusted names: escaped and cut
+    parts = []
+    changes = significant_changes(ctx)
+    ctx.tables["decision_changes"] = changes
+    base = ctx.results.get("compare_baseline")
+    if base is not None:
+        items = [f"<li>{esc(r.model)} {esc(r.metric)}: {_fmt(r.difference)} "
+                 f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}], p_adj {_fmt(r.p_adjusted)} ({esc(r.better)} better)</li>"
+                 for r in changes.head(MAX_CHANGES).itertuples()]
+        more = len(changes) - MAX_CHANGES
+        parts.append(f'<div class="digest"><h3><a href="#compare">Changed against {esc(base)}</a></h3>'
+                     + (f"<ul>{''.join(items)}</ul>" if items else "<p>No significant change.</p>")
+                     + (f'<p><a href="#compare">{more} more</a></p>' if more > 0 else "") + "</div>")
+    alerts = top_alerts(ctx)
+    ctx.tables["decision_alerts"] = alerts
+    if ctx.results.get("worst_slices") is not None:
+        items = [f"<li>{esc(r.slice)}: failure rate {_fmt(r.failure_rate)} vs {_fmt(r.rest_rate)} elsewhere "
+                 f"(n={int(r.n)}, p_adj {_fmt(r.p_adjusted)})</li>" for r in alerts.itertuples()]
+        parts.append('<div class="digest"><h3><a href="#failures">Top alerts: worst slices</a></h3>'
+                     + (f"<ul>{''.join(items)}</ul>" if items else "<p>No significant slice.</p>") + "</div>")
+    forest = forest_rows(ctx)
+    ctx.tables["decision_forest"] = forest
+    if not forest.empty:
+        import altair as alt
+
+        target = text_of(forest["target"].iloc[0]) if "target" in forest else "KPI"
+        pts = forest[["metric", "estimate", "ci_low", "ci_high"]].assign(
+            metric=forest["metric"].map(lambda v: text_of(v)[:40])).astype({"estimate": float, "ci_low": float, "ci_high": float})
+        y = alt.Y("metric:N", title=None, sort=None)
+        chart = (alt.Chart(pts).mark_rule().encode(x=alt.X("ci_low:Q", title=f"association with {target}"), x2="ci_high:Q", y=y)
+                 + alt.Chart(pts).mark_point(filled=True).encode(x="estimate:Q", y=y,
+                                                                 tooltip=["metric:N", "estimate:Q", "ci_low:Q", "ci_high:Q"])
+                 ).properties(width=320, height=max(40, 18 * len(pts)),
+                              title=f"Which metrics predict {target} ({text_of(forest['method'].iloc[0])}, 95% CI)")
+        _chart(sec, chart, f"Forest plot: association of each metric with {target} (details: KPI validation)")
+        parts.append(f'<p class="digest"><a href="#kpi">Which metrics predict {esc(target)}: details in KPI validation</a></p>')
+    sec.tables.extend(parts)
 
 
 def recalibration(ctx: Context, sec: Any) -> None:

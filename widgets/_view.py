@@ -394,6 +394,19 @@ def interactive_charts_available() -> bool:
         return False
 
 
+def _kernel_loop() -> Any:
+    """The kernel's running asyncio loop while it handles a message (None outside a kernel, e.g.
+    in tests and scripts, where a chart is updated at once)."""
+    if not _in_kernel():
+        return None
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 class LiveChart:
     """A chart slot: an ``alt.JupyterChart`` (tooltips, clicks and brushes reach Python) in a live
     kernel, a static SVG in an ``Output`` otherwise (headless execution, exported HTML).
@@ -407,6 +420,7 @@ class LiveChart:
         self.interactive = interactive_charts_available() if interactive is None else interactive
         self.callbacks: dict[str, Any] = {}
         self.spec: Any = None
+        self._pending = False
         if self.interactive:
             # the JupyterChart (0.9 MB of offline JS per instance) is made on the first draw, so
             # charts nobody has asked for yet cost nothing
@@ -436,13 +450,26 @@ class LiveChart:
                 self.jchart.observe(self._on_selections, "_vl_selections")
                 self.widget.children = [self.jchart]
             else:
-                self.jchart.chart = self.spec
+                loop = _kernel_loop()
+                if loop is None:
+                    self.jchart.chart = self.spec
+                elif not self._pending:
+                    # the new spec goes to the browser after the tables, items and captions this
+                    # change updates (the handler's other messages), so they show first; the
+                    # newest spec wins
+                    self._pending = True
+                    loop.call_soon(self._push_spec)
         else:
             def made() -> Any:
                 self.spec = make_chart()
                 return self.spec
 
             self.lane.draw(made)
+
+    def _push_spec(self) -> None:
+        self._pending = False
+        if self.jchart is not None and self.spec is not None:
+            self.jchart.chart = self.spec
 
     def _on_selections(self, change: dict) -> None:
         for name, raw in (change["new"] or {}).items():

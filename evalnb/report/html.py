@@ -177,7 +177,8 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
     examples : worst items shown per model in the "Examples" section.
     seed : recorded and passed to the bootstrap-based analyses.
     recalibration : an :func:`evalnb.recalibrate` proposal, optional: adds the recalibration section.
-    baseline : a model or run_id: relative gates compare every other model with it on matched items.
+    baseline : a model or run_id: relative gates compare every other model with it on matched items,
+        and the comparisons (and the decision's "changed against" list) use it (default: the first model).
     interactive : write the interactive form: Vega-Lite charts with tooltips and pan/zoom, sortable
         tables, vega-embed inlined (offline; one hash-pinned script, no request). Default: the strict
         form (no script at all, charts as SVG images).

@@ -331,7 +331,9 @@ def gates(ctx: Context, sec: Any) -> None:
 
 
 def decision(ctx: Context, sec: Any) -> None:
-    """The first screen: which models pass which gate (a coloured model x gate matrix)."""
+    """The first screen: which models pass which gate (a coloured model x gate matrix); then, from
+    the results other sections computed (computed last, shown first): the significant changes
+    against the baseline, a forest plot of the metrics' associations with the KPI, the top alerts."""
     import html as _html
 
     frame = gate_results(ctx)

@@ -134,17 +134,22 @@ def test_p99_without_an_order_statistic_bound_warns_and_a_p99_gate_fails_closed(
 
 # -- 9. skewed means at small n -------------------------------------------------------------
 def test_mean_interval_on_skewed_small_samples():
-    # lognormal(0, 1) mean at n = 30, R = 600 seeded datasets (MC SE 1.3%): the percentile
-    # bootstrap (before) covered 85.0% of them, the studentised bootstrap 89.8%, with the Student's
-    # t floor 92.0%; lognormal at n = 30 stays hard for any bootstrap, its upper bound misses most
-    # (the method and the calibration table say so).
+    # lognormal(0, 1) mean at n = 30, R = 1,000 seeded datasets: MC SE 0.49% on a one-sided miss
+    # rate near 2.5%, bound 2.5% + 3 SE = 3.98%. A "mean at most X" gate reads the upper bound, so
+    # its pass rate with the truth at X is this miss rate. Before (bootstrap-t with the Student's t
+    # floor) the upper bound missed 7.0% of these datasets; BCa, Hall's skew-corrected t and a
+    # log-scale bootstrap-t missed 5.2-7.3% on other seeded sets. With the lognormal generalised
+    # pivotal bound (positive data, logs pass Shapiro-Wilk): 2.5% above, 2.2% below here (2.2-3.6%
+    # above over three other seeded runs of 1,000).
     rng = np.random.default_rng(30)
     truth = math.exp(0.5)
-    hits = 0
-    for i in range(600):
+    r_sets, below, above = 1000, 0, 0
+    for i in range(r_sets):
         ci = iv.bootstrap_mean_ci(rng.lognormal(0, 1, 30), n_boot=1000, seed=i)
-        hits += ci.contains(truth)
-    assert hits / 600 >= 0.875, hits / 600
+        below, above = below + (truth < ci.low), above + (truth > ci.high)
+    se = math.sqrt(0.025 * 0.975 / r_sets)
+    assert above / r_sets <= 0.025 + 3 * se, (below, above)
+    assert 0.93 <= 1 - (below + above) / r_sets <= 0.97, (below, above)
     assert "studentised" in ci.method
     # symmetric data keeps the percentile bootstrap (and its numbers)
     assert iv.bootstrap_mean_ci(np.linspace(0, 1, 30)).method.startswith("bootstrap percentile")
@@ -237,18 +242,43 @@ def pd_frame(x, cols, y):
 
 def test_cost_per_success_interval_on_lognormal_costs():
     """Cost per success (ratio_ci): lognormal(0, 1) costs, success ~ Bernoulli(0.7), n = 50, true
-    ratio e^0.5 / 0.7. R = 2,000 seeded datasets: MC SE 0.49% on a coverage near 95%, 0.5% on a
-    one-sided miss rate near 5%. Before (bootstrap-t alone): 92.5% on these datasets (93.4% over
-    8,000 datasets in four seeded runs). With each bound at least as far out as the delta-method
-    t interval: 94.0%. The upper bound still misses 5.7% here (target 2.5%): heavy right tails at
-    n = 50 (a bootstrap-t on the log scale did no better: 93.0%, 5.2% above); the docs flag it."""
+    ratio e^0.5 / 0.7. R = 2,000 seeded datasets: MC SE 0.35% on a one-sided miss rate near 2.5%,
+    bound 2.5% + 3 SE = 3.55%. Before (bootstrap-t with the delta-method t floor) the upper bound
+    missed 5.65% of these datasets (a bootstrap-t on the log scale: 5.2%). MOVER on the log scale
+    (lognormal generalised pivotal interval of the mean cost, Wilson of the success rate): 2.85%
+    above, 2.45% below here; 2.2-3.2% above over four other seeded runs of 1,000 at n = 50 and 200."""
     rng = np.random.default_rng(5)
     truth = math.exp(0.5) / 0.7
-    below = above = 0
-    for i in range(2000):
+    r_sets, below, above = 2000, 0, 0
+    for i in range(r_sets):
         cost, ok = rng.lognormal(0, 1, 50), (rng.random(50) < 0.7).astype(float)
         ci = iv.ratio_ci(cost, ok, n_boot=1000, seed=i)
         below, above = below + (truth < ci.low), above + (truth > ci.high)
-    assert 1 - (below + above) / 2000 >= 0.93, (below, above)
-    assert above / 2000 <= 0.065, above            # the known shortfall must not grow
-    assert "delta-method t interval (49 df)" in ci.method and ci.low >= 0
+    se = math.sqrt(0.025 * 0.975 / r_sets)
+    assert above / r_sets <= 0.025 + 3 * se, (below, above)
+    assert 0.93 <= 1 - (below + above) / r_sets <= 0.97, (below, above)
+    assert "MOVER" in ci.method and ci.low >= 0
+
+
+def test_mean_cost_gate_with_the_truth_at_the_threshold_passes_rarely():
+    """A "mean cost at most X" gate (rule ci_upper) with the true mean at X: lognormal(0, 1) costs,
+    n = 30, R = 300 seeded datasets (MC SE 0.9% at 2.5%); bound 4.3% (2.5% + 2 SE). Before: 20 of
+    300 passed (6.7%); with the lognormal generalised pivotal upper bound 7 of 300 (2.3%)."""
+    import pandas as pd
+
+    from evalnb.portfolio.config import Gate, MetricSpec, Outcome, Portfolio
+    from evalnb.portfolio.gates import gate
+
+    truth = math.exp(0.5)
+    spec = MetricSpec(name="cost_usd", source="column", direction="lower",
+                      gate=Gate(threshold=truth, rule="ci_upper", statistic="mean", min_n=20))
+    portfolio = Portfolio(name="p", outcome=Outcome(kpi="csat"), primary=[spec])
+    rng = np.random.default_rng(11)
+    passed = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(300):
+            frame = pd.DataFrame({"run_id": "r", "model": "m", "item_id": [str(i) for i in range(30)],
+                                  "cost_usd": rng.lognormal(0, 1, 30)})
+            passed += gate(portfolio, frame, n_boot=1000).results[0].status == "pass"
+    assert passed / 300 <= 0.043, passed / 300

@@ -472,3 +472,42 @@ def test_sixteen_model_report_stays_readable(browser, sample_runs, sample_kpis, 
         assert not too_wide, (form, too_wide)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport
     page.close()
+
+
+def test_forest_plot_click_opens_that_metrics_scatter(page, lab):
+    """Issue 12: clicking a metric in the KPI tab's forest plot opens its scatter and per-slice view
+    (the Session's ``focus_metric``; the Python-side path is in tests/test_widgets.py)."""
+    import re
+
+    from _browser_helpers import write_notebook
+
+    write_notebook(lab.root / "notebooks" / "_forest.ipynb", [
+        "from evalnb.widgets import Explorer, enable_offline_charts\nenable_offline_charts()\n"
+        "app = Explorer('../sample_data/runs/*.jsonl', kpis='../sample_data/kpis.csv')\napp",
+    ])
+    open_notebook(page, lab, "notebooks/_forest.ipynb")
+    run_all(page, lab)
+    page.locator(".evalnb-explorer").first.wait_for(timeout=30_000)
+    _tab(page, "KPI validation")
+    k = ".evalnb-kpi"
+    _button(page, k, "Fit").click()
+    _wait_text(page.locator(f"{k} .evalnb-kpi-fit"), lambda t: len(t) > 40, timeout=120)
+    scatter_pick = page.locator(f"{k} .widget-dropdown", has_text="Scatter").locator("select").first
+    charts = page.locator(f"{k} .vega-embed")
+    charts.nth(1).locator("svg").first.wait_for(timeout=60_000)
+    before = scatter_pick.input_value()
+    assert before, "the scatter picker shows no metric"
+    points = charts.nth(0).locator("path[aria-roledescription='point'], path[aria-roledescription='circle']")
+    points.first.wait_for(timeout=30_000)
+    labels = [points.nth(i).get_attribute("aria-label") or "" for i in range(points.count())]
+    names = [m.group(1) for m in (re.search(r"metric: ([^;]+)", lab_) for lab_ in labels) if m]
+    target = next(i for i, name in enumerate(names) if name != before)
+    wanted = names[target]
+    points.nth(target).click()
+    deadline = time.monotonic() + 20
+    while scatter_pick.input_value() != wanted and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert scatter_pick.input_value() == wanted, (scatter_pick.input_value(), wanted, before)
+    # the scatter is redrawn for the clicked metric (its x axis), and the per-slice table follows
+    _wait_text(charts.nth(1), lambda t: wanted in t, timeout=30)
+    _wait_text(page.locator(k), lambda t: f"{wanted} by " in t, timeout=30)

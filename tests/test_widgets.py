@@ -707,3 +707,34 @@ def test_items_order_equals_pandas_sort(sample_runs):
         ours = s.items(limit=80)
         assert [s.position_of(k) for k in ours["key"]] == sub.index[:80].tolist()
         assert ours.attrs["total"] == len(sub)
+
+
+def test_a_user_change_during_a_background_push_is_not_dropped():
+    """A redraw pushing the state from a worker thread must not swallow the user's change that the
+    kernel's main thread delivers meanwhile (the Explorer lost a KPI picked during a refit)."""
+    import threading
+
+    import ipywidgets as W
+    import traitlets as t
+
+    from evalnb.widgets._view import Binder
+
+    class State(t.HasTraits):
+        kpi = t.Unicode("csat")
+
+    state, inside, release = State(), threading.Event(), threading.Event()
+
+    def options():
+        inside.set()
+        release.wait(5)          # the push is under way in the worker thread
+        return ["csat", "task_success"]
+
+    binder = Binder(state)
+    picker = binder.bind(W.Dropdown(options=["csat", "task_success"], value="csat"), "kpi", options=options)
+    worker = threading.Thread(target=binder.push)
+    worker.start()
+    assert inside.wait(5)
+    picker.value = "task_success"  # the user's pick, arriving on the main thread mid-push
+    release.set()
+    worker.join(5)
+    assert state.kpi == "task_success"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
 from typing import Any, Iterator
 
@@ -332,7 +333,10 @@ class Binder:
     def __init__(self, session: Any):
         self.session = session
         self.rows: list[tuple[Any, str, Any, Any, Any]] = []
-        self.pushing = False
+        # the thread now inside push(): only its own writes are echoes to ignore. A redraw may push
+        # from a worker thread while the kernel's main thread delivers a user's change, which must
+        # not be dropped (a KPI picked during a background refit was lost that way).
+        self.pushing_thread: int | None = None
 
     def bind(self, control: Any, trait: str, options: Any = None, to_control: Any = None, to_session: Any = None) -> Any:
         to_control = to_control or (lambda v: v)
@@ -340,7 +344,7 @@ class Binder:
         self.rows.append((control, trait, options, to_control, to_session))
 
         def on_change(change: dict) -> None:
-            if self.pushing:
+            if self.pushing_thread == threading.get_ident():
                 return
             value = to_session(change["new"])
             if getattr(self.session, trait) != value:
@@ -349,8 +353,12 @@ class Binder:
         control.observe(on_change, "value")
         return control
 
+    @property
+    def pushing(self) -> bool:
+        return self.pushing_thread is not None
+
     def push(self) -> None:
-        self.pushing = True
+        self.pushing_thread = threading.get_ident()
         try:
             for control, trait, options, to_control, _ in self.rows:
                 if options is not None:
@@ -364,7 +372,7 @@ class Binder:
                 if control.value != value:
                     control.value = value
         finally:
-            self.pushing = False
+            self.pushing_thread = None
 
 
 def live_frontend() -> bool:

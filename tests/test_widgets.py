@@ -738,3 +738,18 @@ def test_a_user_change_during_a_background_push_is_not_dropped():
     release.set()
     worker.join(5)
     assert state.kpi == "task_success"
+
+
+def test_chart_lane_draws_in_the_background_only_with_a_frontend(monkeypatch):
+    """A headless kernel (nbclient, export_notebook) saves the widget state when the cell ends: its charts
+    must be drawn synchronously, or the exported page misses the ones still drawing."""
+    import ipywidgets as W
+
+    from evalnb.widgets import _view
+
+    monkeypatch.setattr(_view, "_in_kernel", lambda: True)
+    monkeypatch.delenv("EVALNB_INTERACTIVE", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert _view.ChartLane(W.Output()).background is False          # nbclient's kernel
+    monkeypatch.setenv("JPY_SESSION_NAME", "quickstart.ipynb")
+    assert _view.ChartLane(W.Output()).background is True           # JupyterLab with a person attached

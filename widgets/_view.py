@@ -254,7 +254,7 @@ class ChartLane:
 
     vl-convert takes ~50 ms per chart here, about half of a slice change's budget, so in a live
     kernel the chart is drawn on one background thread and only the newest request is drawn
-    (older ones are skipped). Without a kernel (tests, scripts) it draws synchronously.
+    (older ones are skipped). Without one (tests, scripts, headless notebook runs) it draws synchronously.
     """
 
     def __init__(self, out: W.Output, background: bool | None = None):
@@ -262,12 +262,9 @@ class ChartLane:
 
         self.out = out
         if background is None:
-            try:
-                from IPython import get_ipython
-
-                background = get_ipython() is not None and hasattr(get_ipython(), "kernel")
-            except ImportError:
-                background = False
+            # only with a person's frontend attached: a headless kernel (nbclient, export_notebook)
+            # saves the widget state when the cell ends, so a chart still drawing then was lost
+            background = live_frontend()
         self.background = background
         self._lock = threading.Lock()
         self._wanted: Any = None

@@ -73,40 +73,33 @@ class _Sacre(Metric):
         base = super().signature()
         return f"{base}|refs:native|sacrebleu:{self.sacrebleu_signature()}"
 
-    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """sacrebleu's segment statistics and sentence score per row, reference set by reference set.
+    def _statistics(self, hyps: list[str], ref_lists: list[list[str]]) -> tuple[np.ndarray, Any]:
+        """(statistics, one row per hypothesis; sentence scores) for one chunk: each metric's counting."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
-        Rows are visited grouped by their references (:func:`row_chunks`), so sacrebleu extracts
-        each distinct reference set once and only the current one is held (chrF's character n-gram
-        counters take ~100 kB per reference); a repeated (output, references) pair is computed once.
+    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Segment statistics and sentence score per row, chunk by chunk (:meth:`_statistics` counts).
+
+        Chunks of ``CHUNK_ROWS / 2`` rows, grouped by their references (:func:`row_chunks`), so memory
+        stays flat: the token and n-gram arrays take ~300 bytes per token.
         """
         from tqdm.auto import tqdm
 
         scorer = self._scorer
-        n_stats = self._stat_count()
-        stats = np.full((n_stats, len(frame)), np.nan)  # one row per statistic
+        stats = np.full((self._stat_count(), len(frame)), np.nan)  # one row per statistic
         sent = np.full(len(frame), np.nan)
-        preprocess, segment_stats = scorer._preprocess_segment, scorer._compute_segment_statistics
-        from_stats = scorer._compute_score_from_stats
         tok_periods = 0
-        cur_refs, ref_info, seen = None, None, {}
         bar = tqdm(total=len(frame), desc=self.name, disable=len(frame) < 20_000, leave=False)
-        for idx, part in row_chunks(frame, by_reference="always"):
+        for idx, part in row_chunks(frame, _streaming.CHUNK_ROWS // 2, by_reference=True):
             pos, hyps, ref_lists = _pairs(part)
-            for p, hyp, rl in zip(idx[pos], hyps, ref_lists):
-                refs = tuple(rl)
-                if refs != cur_refs:
-                    cur_refs, seen = refs, {}
-                    ref_info = scorer._extract_reference_info([preprocess(r) for r in refs])
-                row = seen.get(hyp)
-                if row is None:
-                    # sacrebleu counts hypotheses ending in a tokenised period (its "force" warning)
-                    if not scorer._force and hyp.endswith(" ."):
-                        tok_periods += 1
-                    row = seen[hyp] = segment_stats(preprocess(hyp), ref_info)
-                stats[:, p] = row
-                # a copy: compute_bleu's add-k smoothing mutates the lists it is given
-                sent[p] = from_stats(list(row)).score
+            if len(pos):
+                # sacrebleu counts hypotheses ending in a tokenised period (BLEU's "force" warning)
+                if not getattr(scorer, "_force", True):
+                    tok_periods += sum(1 for h in hyps if h.endswith(" ."))
+                block, score = self._statistics(hyps, ref_lists)
+                rows = idx[pos]
+                stats[:, rows] = block.T
+                sent[rows] = score
             bar.update(len(idx))
         bar.close()
         if tok_periods >= 100:
@@ -168,8 +161,8 @@ class Bleu(_Sacre):
     def _stat_count(self) -> int:
         return 2 + 2 * int(self.settings["max_ngram_order"])
 
-    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Sentence BLEU and n-gram statistics for every row, counted column-wise.
+    def _statistics(self, hyps: list[str], ref_lists: list[list[str]]) -> tuple[np.ndarray, list[float]]:
+        """Sentence BLEU and n-gram statistics for a chunk, counted column-wise.
 
         Tokenisation is sacrebleu's (``_preprocess_segment``), once per distinct string; the
         statistics sacrebleu's ``_compute_segment_statistics`` returns (hypothesis length, closest
@@ -177,31 +170,11 @@ class Bleu(_Sacre):
         is its max over the references) are counted for all rows at once with sorted integer keys,
         reference n-grams once per distinct reference set; the score is sacrebleu's
         ``compute_bleu`` on those statistics. The tests assert equality with ``sentence_score``
-        and ``corpus_score``. Beyond ``CHUNK_ROWS / 2`` rows this runs chunk by chunk, rows grouped
-        by their references (:func:`row_chunks`), so memory stays flat.
+        and ``corpus_score``.
         """
-        scorer = self._scorer
-        order = int(self.settings["max_ngram_order"])
-        from_stats = scorer._compute_score_from_stats
-        stats = np.full((self._stat_count(), len(frame)), np.nan)  # one row per statistic
-        sent = np.full(len(frame), np.nan)
-        tok_periods = 0
-        # half-size chunks: the token and n-gram arrays take ~300 bytes per token
-        for idx, part in row_chunks(frame, _streaming.CHUNK_ROWS // 2, by_reference=True):
-            pos, hyps, ref_lists = _pairs(part)
-            if not len(pos):
-                continue
-            if not scorer._force:
-                tok_periods += sum(1 for h in hyps if h.endswith(" ."))
-            block = _bleu_statistics(scorer, hyps, ref_lists, order)
-            rows = idx[pos]
-            stats[:, rows] = block.T
-            sent[rows] = [from_stats(row).score for row in block.tolist()]
-        if tok_periods >= 100:
-            logging.getLogger("sacrebleu").warning(
-                "That's %d lines that end in a tokenized period ('.'); detokenize your data "
-                "or pass force=True", tok_periods)
-        return self._result(sent, stats, frame.index)
+        block = _bleu_statistics(self._scorer, hyps, ref_lists, int(self.settings["max_ngram_order"]))
+        from_stats = self._scorer._compute_score_from_stats
+        return block, [from_stats(row).score for row in block.tolist()]
 
 
 @register
@@ -225,8 +198,8 @@ class Chrf(_Sacre):
     def _stat_count(self) -> int:
         return 3 * (int(self.settings["char_order"]) + int(self.settings["word_order"]))
 
-    def compute(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Sentence chrF and its [hyp, ref, match] statistics per order for every row, counted column-wise.
+    def _statistics(self, hyps: list[str], ref_lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Sentence chrF and its [hyp, ref, match] statistics per order for a chunk, counted column-wise.
 
         sacrebleu counts n-grams with one ``Counter`` per string and order in Python (~2,000 rows/s);
         here every string's character (and, for chrF++, word) n-grams become integer keys, counted with
@@ -235,22 +208,4 @@ class Chrf(_Sacre):
         operation as ``CHRF._compute_f_score``, so the floats are identical) are sacrebleu's; the tests
         assert equality with ``sentence_score`` and ``corpus_score``, multi-reference ties included.
         """
-        scorer = self._scorer
-        stats = np.full((self._stat_count(), len(frame)), np.nan)  # one row per statistic
-        sent = np.full(len(frame), np.nan)
-        tok_periods = 0
-        for idx, part in row_chunks(frame, _streaming.CHUNK_ROWS // 2, by_reference=True):
-            pos, hyps, ref_lists = _pairs(part)
-            if not len(pos):
-                continue
-            if not getattr(scorer, "_force", True):
-                tok_periods += sum(1 for h in hyps if h.endswith(" ."))
-            block, score = _chrf_statistics(scorer, hyps, ref_lists)
-            rows = idx[pos]
-            stats[:, rows] = block.T
-            sent[rows] = score
-        if tok_periods >= 100:
-            logging.getLogger("sacrebleu").warning(
-                "That's %d lines that end in a tokenized period ('.'); detokenize your data or pass "
-                "force=True", tok_periods)
-        return self._result(sent, stats, frame.index)
+        return _chrf_statistics(self._scorer, hyps, ref_lists)

@@ -144,14 +144,7 @@ class SliceIndex:
             starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
             for q in quantiles:
                 out[f"p{q * 100:g}"] = _quantile_by_position(grouped, starts, counts, q)
-        if fail_below is not None or fail_above is not None:
-            failed = (sorted_vals < fail_below) if fail_below is not None else (sorted_vals > fail_above)
-            fails = np.bincount(codes_sorted, weights=failed.astype(float), minlength=k)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out["failures"] = fails.astype(int)
-                out["failure_rate"] = fails / counts
-        frame = pd.DataFrame(out)
-        return frame[frame["n"] > 0].reset_index(drop=True)
+        return _with_failures(out, codes_sorted, sorted_vals, counts, fail_below, fail_above)
 
     def _stats_unsorted(self, by: str, value: str, filters: Mapping[str, Sequence[str]] | None,
                         quantiles: Sequence[float], fail_below: float | None, fail_above: float | None
@@ -189,14 +182,7 @@ class SliceIndex:
                     cols[q][g] = a + (b - a) * (p - lo)
             for q in quantiles:
                 out[f"p{q * 100:g}"] = cols[q]
-        if fail_below is not None or fail_above is not None:
-            failed = (vals < fail_below) if fail_below is not None else (vals > fail_above)
-            fails = np.bincount(codes, weights=failed.astype(float), minlength=k)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out["failures"] = fails.astype(int)
-                out["failure_rate"] = fails / counts
-        frame = pd.DataFrame(out)
-        return frame[frame["n"] > 0].reset_index(drop=True)
+        return _with_failures(out, codes, vals, counts, fail_below, fail_above)
 
     def worst(self, rows: np.ndarray, value: str, limit: int, ascending: bool = True) -> np.ndarray:
         """The first ``limit`` of ``rows`` ordered on ``value`` (ascending, or descending), NaNs last:
@@ -260,3 +246,17 @@ def naive_stats(df: pd.DataFrame, by: str, value: str, filters: Mapping[str, Seq
     for q in quantiles:
         frame[f"p{q * 100:g}"] = g.quantile(q)
     return frame.reset_index().rename(columns={by: "slice"})
+
+
+def _with_failures(out: dict, codes: np.ndarray, vals: np.ndarray, counts: np.ndarray,
+                   fail_below: float | None, fail_above: float | None) -> pd.DataFrame:
+    """The slice-stats frame from its columns, with failure counts and rates when a rule is given;
+    slices without rows dropped (shared by the sorted and the not-yet-sorted path)."""
+    if fail_below is not None or fail_above is not None:
+        failed = (vals < fail_below) if fail_below is not None else (vals > fail_above)
+        fails = np.bincount(codes, weights=failed.astype(float), minlength=len(counts))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["failures"] = fails.astype(int)
+            out["failure_rate"] = fails / counts
+    frame = pd.DataFrame(out)
+    return frame[frame["n"] > 0].reset_index(drop=True)

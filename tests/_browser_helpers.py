@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,8 +157,16 @@ def open_notebook(page, lab: Lab, notebook: str, timeout: float = 60) -> None:
     page.goto(lab.tree_url(notebook))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
     deadline = time.monotonic() + timeout
-    # The toolbar says "idle" before a kernel exists: ask the server instead.
-    while not any(k.get("execution_state") == "idle" for k in lab.kernels()):
+    # The toolbar says "idle" before a kernel exists: ask the server instead. While an earlier test's
+    # kernel is still shutting down, jupyter_server can answer the listing with a 500 (seen in CI):
+    # that is "not ready yet", not a result.
+    while True:
+        try:
+            if any(k.get("execution_state") == "idle" for k in lab.kernels()):
+                break
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 or time.monotonic() > deadline:
+                raise
         if time.monotonic() > deadline:
             raise TimeoutError("kernel did not start")
         time.sleep(0.3)

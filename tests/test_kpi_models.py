@@ -156,3 +156,31 @@ def test_strong_but_identified_collinearity_warns_with_the_vif():
     with pytest.warns(CollinearityWarning, match=r"VIF > 10\): a \d+\.\d, b \d+\.\d"):
         fit = evalnb.fit_kpi(df, "kpi", ["a", "b"], incremental=False)
     assert list(fit.metrics) == ["a", "b"] and 50 < fit.settings["vif"]["b"] < 200
+
+
+def test_vifs_and_condition_number_equal_statsmodels_and_numpy_on_the_design():
+    # oracle: statsmodels' variance_inflation_factor on the design with the intercept and the
+    # category dummies, and numpy's condition number of the z-scored design without the intercept
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    from evalnb.analysis.kpi_models import collinearity
+
+    rng = np.random.default_rng(11)
+    n = 2_000
+    a = rng.normal(size=n)
+    df = pd.DataFrame({"a": a, "b": 0.8 * a + 0.6 * rng.normal(size=n), "c": rng.gamma(2.0, size=n),
+                       "category": rng.choice(["x", "y", "z"], n)})
+    df["c"] += 0.5 * (df["category"] == "y")
+    kept, dropped, vifs, cond = collinearity(df, ["a", "b", "c"], ["category"])
+    assert kept == ["a", "b", "c"] and not dropped
+    dummies = pd.get_dummies(df["category"], prefix="category", drop_first=True, dtype=float)
+    exog = pd.concat([pd.Series(1.0, index=df.index, name="const"), dummies, df[["a", "b", "c"]]], axis=1)
+    for m in ["a", "b", "c"]:
+        assert vifs[m] == pytest.approx(variance_inflation_factor(exog.to_numpy(), exog.columns.get_loc(m)), rel=1e-9)
+    full = exog.drop(columns="const").to_numpy()
+    assert cond == pytest.approx(np.linalg.cond((full - full.mean(0)) / full.std(0)), rel=1e-9)
+    # a sum of two kept metrics is dropped, and the reason names both
+    df["s"] = df["a"] + df["c"]
+    kept, dropped, _, _ = collinearity(df, ["a", "b", "c", "s"], ["category"])
+    assert kept == ["a", "b", "c"] and "linear combination of" in dropped["s"]
+    assert "a" in dropped["s"].split("of ")[1] and "c" in dropped["s"].split("of ")[1]

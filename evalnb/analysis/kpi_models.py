@@ -61,23 +61,45 @@ def collinearity(sub: pd.DataFrame, metrics: Sequence[str], controls: Sequence[s
         dummies = _dummies(sub, controls).to_numpy(dtype=float)
         if dummies.size:
             base.append(dummies)
-    base_x = np.column_stack(base)
-    kept: list[str] = []
-    cols: list[np.ndarray] = []
+    n_base = sum(b.shape[1] for b in base)
+    zs: list[np.ndarray] = []
     dropped: dict[str, str] = {}
+    candidates: list[str] = []
     for m in metrics:
         v = numeric(sub, m)
         sd = v.std()
         if not sd > 0:
             dropped[m] = f"'{m}' is constant: its coefficient is not identified; dropped from the model"
             continue
-        z = (v - v.mean()) / sd
-        r2 = _r2(z, np.column_stack([base_x, *cols]) if cols else base_x)
+        candidates.append(m)
+        zs.append((v - v.mean()) / sd)
+    # One QR of the whole n x p design; every regression below (each metric on the intercept, the
+    # controls and any subset of the other metrics) is then solved on the p x p factor R, which has
+    # the same least-squares solutions and residual norms as the n-row columns (X = QR, Q
+    # orthonormal). At 1M rows this replaces ~2k lstsq passes over the data with one (0.8 s -> 0.1 s).
+    design_x = np.column_stack([*base, *zs])
+    r_factor = np.linalg.qr(design_x, mode="r")
+    rcond = np.finfo(float).eps * max(design_x.shape)     # lstsq's default cut-off for the n-row matrix
+    totals = {i: float(((z - z.mean()) ** 2).sum()) for i, z in enumerate(zs)}
+    del design_x
+    base_idx = list(range(n_base))
+
+    def solve(target: int, others: list[int]) -> tuple[float, np.ndarray]:
+        """(R^2 of metric ``target`` on the base columns and metrics ``others``, their coefficients)."""
+        cols = base_idx + [n_base + o for o in others]
+        rhs = r_factor[:, n_base + target]
+        beta = np.linalg.lstsq(r_factor[:, cols], rhs, rcond=rcond)[0]
+        resid = rhs - r_factor[:, cols] @ beta
+        total = totals[target]
+        return (1.0 - float(resid @ resid) / total if total > 0 else 1.0), beta[n_base:]
+
+    kept_idx: list[int] = []
+    for i, m in enumerate(candidates):
+        r2, beta = solve(i, kept_idx)
         vif = 1 / max(1 - r2, 1e-300)
         if vif > VIF_DROP:
-            beta = np.linalg.lstsq(np.column_stack(cols) if cols else np.zeros((len(z), 0)), z, rcond=None)[0] \
-                if cols else np.zeros(0)
-            partners = [kept[i] for i in np.argsort(-np.abs(beta))[:3] if abs(beta[i]) > 1e-3] if len(beta) else []
+            kept = [candidates[k] for k in kept_idx]
+            partners = [kept[j] for j in np.argsort(-np.abs(beta))[:3] if abs(beta[j]) > 1e-3] if len(beta) else []
             what = ", ".join(partners) if partners else "the controls"
             shown = "inf" if vif > 1e15 else f"{vif:.3g}"
             dropped[m] = (f"'{m}' is {'a' if vif > 1e8 else 'nearly a'} linear combination of {what} "
@@ -85,23 +107,20 @@ def collinearity(sub: pd.DataFrame, metrics: Sequence[str], controls: Sequence[s
                           f"(with both in, the fit splits one effect between them arbitrarily); dropped '{m}' "
                           "from the model. Keep one, or merge them (e.g. their mean) into one column.")
             continue
-        kept.append(m)
-        cols.append(z)
-    vifs = {}
-    for i, m in enumerate(kept):
-        others = [c for j, c in enumerate(cols) if j != i]
-        vifs[m] = 1 / max(1 - _r2(cols[i], np.column_stack([base_x, *others]) if others else base_x), 1e-300)
-    full = np.column_stack([base_x[:, 1:], *cols]) if cols else base_x[:, 1:]
-    cond = float(np.linalg.cond((full - full.mean(axis=0)) / np.where(full.std(axis=0) > 0, full.std(axis=0), 1))) \
-        if full.shape[1] else 1.0
+        kept_idx.append(i)
+    kept = [candidates[k] for k in kept_idx]
+    vifs = {candidates[i]: 1 / max(1 - solve(i, [k for k in kept_idx if k != i])[0], 1e-300) for i in kept_idx}
+    # condition number of the z-scored design without the intercept: QR with the intercept first
+    # leaves, below its row, the factor of the centred columns; dividing by the column norms
+    # (sqrt(n) x their SD) gives the factor of the standardised design, whose singular values are
+    # the matrix's own.
+    cols = base_idx + [n_base + k for k in kept_idx]
+    if len(cols) <= 1:
+        return kept, dropped, vifs, 1.0
+    centred = np.linalg.qr(r_factor[:, cols], mode="r")[1:, 1:]
+    norms = np.linalg.norm(centred, axis=0)
+    cond = float(np.linalg.cond(centred / np.where(norms > 0, norms, 1.0)))
     return kept, dropped, vifs, cond
-
-
-def _r2(z: np.ndarray, X: np.ndarray) -> float:
-    beta, *_ = np.linalg.lstsq(X, z, rcond=None)
-    resid = z - X @ beta
-    total = float(((z - z.mean()) ** 2).sum())
-    return 1.0 - float(resid @ resid) / total if total > 0 else 1.0
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metrics", help="comma-separated metric names to score first "
                                           "(default: the runs' operational and precomputed columns)")
     parser.add_argument("--baseline", metavar="MODEL_OR_RUN",
-                        help="model or run_id that relative gates compare every other model with")
+                        help="model or run_id that relative gates compare every other model with (on "
+                             "matched items), and that the comparisons and the decision's 'changed against' "
+                             "list use; default: the first model")
     parser.add_argument("--title", default="evalnb report")
     parser.add_argument("--max-chars", type=int, default=2_000, help="longest text shown per cell")
     parser.add_argument("--examples", type=int, default=5, help="worst items shown per model")

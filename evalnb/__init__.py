@@ -43,6 +43,8 @@ _API: dict[str, str] = {
     "select_portfolio": "evalnb.analysis.portfolio_select",
     "validity_drift": "evalnb.analysis.validity",
     "drift": "evalnb.analysis.drift",
+    "drift_since": "evalnb.analysis.drift",
+    "drift_months": "evalnb.analysis.drift",
     "validate_judge": "evalnb.analysis.judge_validation",
     # judge
     "generate": "evalnb.metrics.judge.generate",

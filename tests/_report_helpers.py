@@ -117,7 +117,8 @@ def sample_portfolio(threshold: float = 3.6):
 def many_models(df: pd.DataFrame, n_models: int = 16, n_items: int = 120, seed: int = 0) -> pd.DataFrame:
     """``n_models`` synthetic models from the sample runs: each sample model's first ``n_items`` items,
     copied under new names (``<model>-v<k>``) with its judge/human scores shifted and jittered
-    (request ids kept, so the copies still join the sample KPI log)."""
+    (request ids kept, so the copies still join the sample KPI log). The first half of the items is
+    moved back 31 days, so the run covers two months and the report's drift section has data."""
     rng = np.random.default_rng(seed)
     items = df["item_id"].drop_duplicates().head(n_items)
     base = df[df["item_id"].isin(items)].drop(columns=["source_file", "source_line"], errors="ignore")
@@ -131,5 +132,8 @@ def many_models(df: pd.DataFrame, n_models: int = 16, n_items: int = 120, seed: 
         for c in scores:
             shift = rng.normal(0, 0.3) + rng.normal(0, 0.4, len(part))
             part[c] = (part[c] + shift).clip(1, 5).round()
+        if "timestamp" in part:
+            early = part["item_id"].isin(items.head(len(items) // 2))
+            part.loc[early, "timestamp"] = pd.to_datetime(part.loc[early, "timestamp"]) - pd.Timedelta(days=31)
         frames.append(part)
     return pd.concat(frames, ignore_index=True)

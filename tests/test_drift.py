@@ -122,3 +122,28 @@ def test_sample_data_october_window_raises_planted_alerts(joined):
     validity = october.validity.set_index("metric")
     assert validity.loc["judge_relevance", "change"] < 0
     assert ("validity", "judge_relevance") in kinds
+
+
+def test_drift_since_cuts_at_the_month_and_names_bad_windows():
+    import evalnb
+
+    # hand-built: 3 rows in August, 2 in September (one at the last second), 3 in October
+    rows = pd.DataFrame({"timestamp": ["2026-08-01T00:00:00Z", "2026-08-15", "2026-08-31T23:59:59Z",
+                                       "2026-09-01T00:00:00Z", "2026-09-30T23:59:59Z",
+                                       "2026-10-01", "2026-10-02", "2026-10-31"] * 20,
+                         "score": [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0] * 20})
+    assert evalnb.drift_months(rows) == ["2026-08", "2026-09", "2026-10"]
+    rep = evalnb.drift_since(rows, "2026-09", metrics=["score"], n_boot=200)
+    row = rep.scores.iloc[0]
+    assert (row.n_ref, row.n_cur, row.ref_mean, row.cur_mean) == (60, 100, 1.0, 0.0)
+    assert (rep.reference, rep.current) == ("before 2026-09", "from 2026-09")
+    newest = evalnb.drift_since(rows, metrics=["score"], n_boot=200)   # default: the newest month
+    assert (newest.scores.iloc[0].n_ref, newest.scores.iloc[0].n_cur) == (100, 60)
+    with pytest.raises(evalnb.DataError, match=r"drift window 2026-08 leaves a window empty; pick one of: 2026-09, 2026-10"):
+        evalnb.drift_since(rows, "2026-08", metrics=["score"])
+    with pytest.raises(evalnb.DataError, match="'2026-13' is not a month"):
+        evalnb.drift_since(rows, "2026-13", metrics=["score"])
+    with pytest.raises(evalnb.DataError, match=r"only one month \(2026-10\)"):
+        evalnb.drift_since(rows.tail(3), metrics=["score"])
+    with pytest.raises(evalnb.DataError, match="no 'timestamp' column"):
+        evalnb.drift_since(rows.drop(columns="timestamp"), metrics=["score"])

@@ -89,7 +89,8 @@ def with_baseline(small, sample_kpis):
 
 def test_decision_lists_compares_significant_changes_against_the_baseline(small, with_baseline):
     rep = with_baseline
-    assert all(v == "ok" for v in rep.sections.values()), rep.sections
+    assert all(v == "ok" for k, v in rep.sections.items() if k != "Drift"), rep.sections
+    assert rep.sections["Drift"] == "not available: not checked: the runs cover one month only (2026-05)"
     metrics = list(rep.tables["compare"]["metric"].unique())
     expected = []
     for cand in sorted(set(small["model"]) - {"nova-medium"}):   # the oracle: the public compare()
@@ -154,3 +155,100 @@ def test_decision_digest_escapes_hostile_names(small, sample_kpis):
     assert "Changed against &lt;img src=x onerror=alert(1)&gt;&#x27;" in section or \
         "Changed against &lt;img src=x onerror=alert(1)&gt;&quot;&amp;" in section
     assert "&lt;b&gt;bill&lt;/b&gt;" in section
+
+
+# -- the first screen's alerts include drift and validity drift (the Explorer's window rule) --------
+@pytest.fixture(scope="module")
+def full_report(sample_runs, sample_kpis):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return evalnb.report(sample_runs, kpis=sample_kpis, kpi="thumbs_up", portfolio=_portfolio(), progress=False)
+
+
+def _score_metrics(rep) -> list[str]:
+    frame = rep.tables["drift"]
+    return list(frame.loc[frame["section"] == "score", "metric"])
+
+
+def test_decision_lists_drift_alerts_of_the_newest_month(sample_runs, sample_kpis, full_report):
+    rep = full_report
+    assert rep.sections["Drift"] == "ok", rep.sections
+    metrics = _score_metrics(rep)
+    assert {"judge_faithfulness", "judge_relevance"} <= set(metrics)
+    # the oracle: the public drift() on windows cut by hand at the newest month the sample covers
+    joined = evalnb.join_kpis(sample_runs, sample_kpis)
+    stamps = pd.to_datetime(joined["timestamp"], utc=True)
+    cut = pd.Timestamp("2026-10-01", tz="UTC")
+    expected = evalnb.drift(joined[stamps < cut], joined[stamps >= cut], metrics=metrics, kpi="thumbs_up",
+                            portfolio=_portfolio(), n_boot=300, seed=0)
+    want = [(a.kind, a.column, a.message) for a in expected.alerts if a.kind != "validity"][:5]
+    got = rep.tables["decision_drift"]
+    assert list(zip(got["kind"], got["column"], got["message"])) == want
+    # the planted October shifts (sample_data/README.md): billing share, longer inputs
+    assert ("categorical", "category") in {(k, c) for k, c, _ in want}
+    assert ("text_length", "input_length") in {(k, c) for k, c, _ in want}
+    section = _decision_html(rep.html)
+    assert 'href="#drift">Top alerts: drift from 2026-10 vs before 2026-10' in section
+    import html as _html
+
+    positions = [section.index(f"<li>{_html.escape(k)} {_html.escape(c)}: {_html.escape(m)}") for k, c, m in want]
+    assert positions == sorted(positions)
+
+
+def test_decision_lists_validity_drift_alerts(sample_runs, sample_kpis, full_report):
+    rep = full_report
+    # asked of the higher-is-better metrics only (judge_safety_violation falls as thumbs_up rises)
+    metrics = [m for m in _score_metrics(rep) if m != "judge_safety_violation"]
+    assert "judge_safety_violation" in _score_metrics(rep) and len(metrics) >= 3
+    joined = evalnb.join_kpis(sample_runs, sample_kpis)   # the oracle: the public validity_drift()
+    alerts = evalnb.validity_drift(joined, metrics, "thumbs_up", n_boot=300, seed=0).alerts
+    got = rep.tables["decision_validity"]
+    assert list(zip(got["window"], got["metric"])) == list(zip(alerts["window"], alerts["metric"]))[:5]
+    # the planted decoupling: judge_relevance stops predicting thumbs_up in October 2026
+    assert ("2026-10", "judge_relevance") in set(zip(got["window"], got["metric"]))
+    assert set(got["status"]) <= {"weakened", "decoupled"}
+    section = _decision_html(rep.html)
+    assert 'Top alerts: validity drift' in section and "<li>judge_relevance in 2026-10: association with thumbs_up" in section
+
+
+def test_drift_window_option_and_cli(sample_runs, tmp_path):
+    from evalnb.cli import main
+
+    df = sample_runs.df[sample_runs.df["model"].isin(["nova-medium", "swift-small"])]
+    df = df.drop(columns=["source_file", "source_line"], errors="ignore").reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = evalnb.report(df, portfolio=_portfolio(), drift_window="2026-08", progress=False)
+    got = rep.tables["decision_drift"]
+    stamps = pd.to_datetime(df["timestamp"], utc=True)
+    cut = pd.Timestamp("2026-08-01", tz="UTC")
+    expected = evalnb.drift(df[stamps < cut], df[stamps >= cut], metrics=_score_metrics(rep),
+                            portfolio=_portfolio(), n_boot=300, seed=0)
+    assert list(got["message"]) == [a.message for a in expected.alerts][:5]
+    assert "Top alerts: drift from 2026-08 vs before 2026-08" in rep.html
+    import json
+    from pathlib import Path
+
+    runs = tmp_path / "runs.jsonl"   # the sample files' own lines for those models
+    runs.write_text("".join(line for f in sorted(Path("sample_data/runs").glob("*.jsonl"))
+                            for line in f.read_text(encoding="utf-8").splitlines(keepends=True)
+                            if json.loads(line)["model"] in ("nova-medium", "swift-small")), encoding="utf-8")
+    port = tmp_path / "p.yaml"
+    _portfolio().write(port)
+    out = tmp_path / "r.html"
+    assert main(["report", str(runs), "--portfolio", str(port), "--drift-window", "2026-07", "-o", str(out)]) == 0
+    assert "Top alerts: drift from 2026-07 vs before 2026-07" in out.read_text()
+    # a month the data does not split at: the drift section says so, the rest of the report renders
+    bad = tmp_path / "bad.html"
+    assert main(["report", str(runs), "--portfolio", str(port), "--drift-window", "2027-01", "-o", str(bad)]) == 0
+    text = bad.read_text()
+    assert "drift window 2027-01 leaves a window empty" in text and 'class="gate-' in text
+
+
+def test_without_timestamps_drift_is_marked_not_checked(small):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = evalnb.report(small.drop(columns=["timestamp"]), portfolio=_portfolio(), progress=False)
+    assert rep.sections["Drift"] == "not available: not checked: the runs have no timestamps"
+    assert "not checked: the runs have no timestamps." in _decision_html(rep.html)
+    assert "decision_drift" not in rep.tables

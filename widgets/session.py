@@ -782,19 +782,14 @@ class Session(t.HasTraits):
 
     # -- Drift / judge validation ---------------------------------------------------------------
     def windows(self) -> list[str]:
-        if "timestamp" not in self.frame or not len(self.frame):
-            return []
-        months = pd.to_datetime(self.frame["timestamp"], utc=True, errors="coerce").dt.strftime("%Y-%m")
-        return sorted(months.dropna().unique().tolist())
+        """The months a drift window can start at (``evalnb.drift_months``)."""
+        return evalnb.drift_months(self.frame)
 
     def drift(self, split: str, metrics: Sequence[str] | None = None):
-        """Reference = before the month ``split``, current = from it on (``evalnb.drift``), all models."""
-        df = self.frame
-        ts = pd.to_datetime(df["timestamp"], utc=True)
-        cut = pd.Timestamp(f"{split}-01", tz="UTC")
+        """Reference = before the month ``split``, current = from it on (``evalnb.drift_since``, the rule
+        the report uses too), all models."""
         metrics = list(metrics or [c for c in self.metric_columns if c not in ("latency_ms", "cost_usd")])
-        return evalnb.drift(df[ts < cut], df[ts >= cut], metrics=metrics, kpi=self.kpi or None, n_boot=300,
-                            reference_label=f"before {split}", current_label=f"from {split}")
+        return evalnb.drift_since(self.frame, split, metrics=metrics, kpi=self.kpi or None, n_boot=300)
 
     def validity_drift(self, metrics: Sequence[str], kpi: str | None = None):
         """Monthly metric-KPI association with decoupling alerts (``evalnb.validity_drift``)."""

@@ -417,6 +417,56 @@ def _alerts(tests: pd.DataFrame, scores: pd.DataFrame, validity: pd.DataFrame, p
     return out
 
 
+def drift_months(data: Any, *, timestamp: str = "timestamp") -> list[str]:
+    """The calendar months (``"YYYY-MM"``, UTC) the rows' timestamps fall in, oldest first; empty when
+    there is no timestamp column or no parseable timestamp.
+
+    >>> import pandas as pd
+    >>> drift_months(pd.DataFrame({"timestamp": ["2026-09-30T23:59:00Z", "2026-10-01T00:00:00Z", "bad"]}))
+    ['2026-09', '2026-10']
+    """
+    frame = _frame(data)
+    if timestamp not in frame or frame.empty:
+        return []
+    stamps = pd.to_datetime(frame[timestamp], utc=True, errors="coerce", format="mixed")
+    return sorted(stamps.dropna().dt.strftime("%Y-%m").unique().tolist())
+
+
+def drift_since(data: Any, month: str | None = None, *, timestamp: str = "timestamp", **kwargs: Any) -> DriftReport:
+    """:func:`drift` of the rows from ``month`` on against the rows before it: the one window rule the
+    Explorer's Drift tab and the report share.
+
+    ``month`` is ``"YYYY-MM"`` (UTC calendar months); default: the newest month the data covers. The
+    data must cover at least two months. Other keyword arguments go to :func:`drift` (``metrics``,
+    ``kpi``, ``portfolio``, ``n_boot``, ...); the windows are labelled ``"before M"`` and ``"from M"``.
+
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"timestamp": ["2026-09-02", "2026-09-20", "2026-10-03", "2026-10-09"] * 50,
+    ...                      "score": [0.2, 0.4, 0.6, 0.8] * 50})
+    >>> rep = drift_since(rows, metrics=["score"], n_boot=200)
+    >>> rep.reference, rep.current, int(rep.scores["n_ref"].iloc[0]), int(rep.scores["n_cur"].iloc[0])
+    ('before 2026-10', 'from 2026-10', 100, 100)
+    """
+    frame = _frame(data)
+    covered = drift_months(frame, timestamp=timestamp)
+    if len(covered) < 2:
+        why = f"no '{timestamp}' column" if timestamp not in frame else (
+            "no parseable timestamp" if not covered else f"only one month ({covered[0]})")
+        raise DataError(f"drift needs timestamps covering at least two months: {why}")
+    month = covered[-1] if month is None else str(month)
+    try:
+        cut = pd.Timestamp(str(pd.Period(month, freq="M").start_time.date()), tz="UTC")
+    except (ValueError, TypeError):
+        raise DataError(f"drift window {month!r} is not a month (YYYY-MM)") from None
+    month = cut.strftime("%Y-%m")
+    if month not in covered[1:]:
+        raise DataError(f"drift window {month} leaves a window empty; pick one of: {', '.join(covered[1:])}")
+    stamps = pd.to_datetime(frame[timestamp], utc=True, errors="coerce", format="mixed")
+    kwargs.setdefault("reference_label", f"before {month}")
+    kwargs.setdefault("current_label", f"from {month}")
+    return drift(frame[stamps < cut], frame[stamps >= cut], **kwargs)
+
+
 def monthly(data: Any, *, reference_until: str, timestamp: str = "timestamp", **kwargs: Any) -> dict[str, DriftReport]:
     """One :func:`drift` report per calendar month after ``reference_until`` against the months up to it.
 

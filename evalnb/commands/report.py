@@ -17,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model or run_id that relative gates compare every other model with (on "
                              "matched items), and that the comparisons and the decision's 'changed against' "
                              "list use; default: the first model")
+    parser.add_argument("--drift-window", metavar="YYYY-MM",
+                        help="drift: compare the rows from this month on with the rows before it, all models "
+                             "(default: the newest month; the decision lists its alerts)")
     parser.add_argument("--title", default="evalnb report")
     parser.add_argument("--max-chars", type=int, default=2_000, help="longest text shown per cell")
     parser.add_argument("--examples", type=int, default=5, help="worst items shown per model")
@@ -37,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     rep = evalnb.report(runs, kpis=kpis, portfolio=args.portfolio, path=args.output, title=args.title,
                         kpi=args.kpi, metrics=metrics, max_chars=args.max_chars, examples=args.examples,
-                        baseline=args.baseline, interactive=args.interactive, pdf=args.pdf)
+                        baseline=args.baseline, drift_window=args.drift_window, interactive=args.interactive, pdf=args.pdf)
     if args.csv_dir:
         out = Path(args.csv_dir)
         for name in rep.tables:

@@ -158,7 +158,8 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
            path: str | os.PathLike | None = None, *, title: str = "evalnb report",
            kpi: str | None = None, metrics: Sequence[str] | None = None, max_chars: int = 2_000,
            max_bytes: int = DEFAULT_MAX_BYTES, examples: int = 5, seed: int = 0,
-           recalibration: Any = None, baseline: str | None = None, interactive: bool = False,
+           recalibration: Any = None, baseline: str | None = None, drift_window: str | None = None,
+           interactive: bool = False,
            pdf: str | os.PathLike | None = None, progress: bool = True) -> Report:
     """Write a self-contained HTML report: summary, comparisons, failures, KPI validation, gates.
 
@@ -179,6 +180,9 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
     recalibration : an :func:`evalnb.recalibrate` proposal, optional: adds the recalibration section.
     baseline : a model or run_id: relative gates compare every other model with it on matched items,
         and the comparisons (and the decision's "changed against" list) use it (default: the first model).
+    drift_window : ``"YYYY-MM"``: the drift section compares the rows from this month on with the rows
+        before it (:func:`evalnb.drift_since`, the Explorer's rule), and the decision lists its alerts
+        (default: the newest month; "not checked" when the runs carry no timestamps).
     interactive : write the interactive form: Vega-Lite charts with tooltips and pan/zoom, sortable
         tables, vega-embed inlined (offline; one hash-pinned script, no request). Default: the strict
         form (no script at all, charts as SVG images).
@@ -206,7 +210,7 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
         portfolio = evalnb.load_portfolio(portfolio)
     ctx = S.Context(runs=runs, kpis=kpis, portfolio=portfolio, scores=scores, metrics=metrics, kpi=kpi,
                     max_chars=max_chars, examples=examples, seed=seed,
-                    recalibration=recalibration, baseline=baseline)
+                    recalibration=recalibration, baseline=baseline, drift_window=drift_window)
 
     builders: list[tuple[str, str, Callable[[S.Context, Section], None]]] = [
         *([("Decision", "decision", S.decision)] if portfolio is not None else []),
@@ -214,6 +218,7 @@ def report(runs: Any, kpis: Any = None, portfolio: Any = None, scores: Any = Non
         ("Comparisons", "compare", S.compare),
         ("Failures", "failures", S.failures),
         ("KPI validation", "kpi", S.kpi_validation),
+        ("Drift", "drift", S.drift),
         ("Gates", "gates", S.gates),
         *([("Recalibration", "recalibration", S.recalibration)] if recalibration is not None else []),
         ("Examples", "examples", S.examples),

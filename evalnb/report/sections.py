@@ -51,6 +51,7 @@ class Context:
     seed: int = 0
     recalibration: Any = None
     baseline: str | None = None
+    drift_window: str | None = None   # "YYYY-MM": the current window starts there (default: newest month)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     methods: dict[str, str] = field(default_factory=dict)   # appendix entries beside the score signatures
     # the result objects the sections computed (compare per candidate, correlate, worst_slices): the
@@ -268,6 +269,63 @@ def kpi_validation(ctx: Context, sec: Any) -> None:
         sec.warnings.append(f"chart not rendered: {exc}")
 
 
+DRIFT_BOOT = 300   # the Explorer's Drift tab uses the same B, so both show the same intervals
+
+
+def drift_metrics(ctx: Context) -> list[str]:
+    """The score columns tested for drift: the headline metrics, without the operational columns
+    (drift tests those as inputs)."""
+    return [c for c in ctx.metric_columns() if c not in ("latency_ms", "cost_usd")]
+
+
+def drift(ctx: Context, sec: Any) -> None:
+    """Distribution, score and validity drift (``evalnb.drift_since``: reference = before the window's
+    month, current = from it on, all models), and the metric-KPI association per month
+    (``evalnb.validity_drift``) when a KPI log is given."""
+    import evalnb
+
+    data = ctx.joined() if ctx.kpis is not None else ctx.frame
+    covered = evalnb.drift_months(data)
+    if len(covered) < 2:
+        ctx.results["drift_skipped"] = ("not checked: the runs have no timestamps" if not covered
+                                        else f"not checked: the runs cover one month only ({covered[0]})")
+        raise Skip(ctx.results["drift_skipped"])
+    kpi = ctx.kpi_column() if ctx.kpis is not None else None
+    metrics = drift_metrics(ctx)
+    result = evalnb.drift_since(data, ctx.drift_window, metrics=metrics, kpi=kpi, portfolio=ctx.portfolio,
+                                n_boot=DRIFT_BOOT, seed=ctx.seed)
+    ctx.results["drift"] = result
+    sec.intro = (f"Rows {result.current} against the rows {result.reference} (all models; months covered: "
+                 f"{covered[0]} to {covered[-1]}; choose the window with --drift-window). An alert needs a "
+                 f"Holm-adjusted p < {result.settings['alpha']} and, for distributions, PSI >= "
+                 f"{result.settings['psi_alert']}.")
+    alerts = pd.DataFrame([a.__dict__ for a in result.alerts], columns=["kind", "column", "message", "trigger", "action"])
+    _table(ctx, sec, "drift_alerts", alerts, caption=f"Drift alerts: {result.current} vs {result.reference}")
+    _table(ctx, sec, "drift", _columns(result.to_frame(), ("section", "kind", "column", "metric", "test", "statistic",
+                                                           "psi", "p_adjusted", "alert", "detail")),
+           caption="Every drift test")
+    try:
+        _chart(sec, result.chart(), "Population stability index per column")
+    except Exception as exc:
+        sec.warnings.append(f"chart not rendered: {exc}")
+    if kpi is not None:
+        # validity drift asks whether a metric still rises with the KPI (an association below its
+        # threshold alerts), so only higher-is-better metrics are asked: a safety-violation rate is
+        # meant to fall as the KPI rises and would "decouple" in every month
+        rising = [m for m in metrics if not lower_is_better(m, getattr(ctx.scored(), "metrics", None))]
+        if not rising:
+            return
+        vd = evalnb.validity_drift(data, rising, kpi, n_boot=DRIFT_BOOT, seed=ctx.seed)
+        ctx.results["validity_drift"] = vd
+        _table(ctx, sec, "validity_drift", _columns(vd.to_frame(), ("window", "metric", "kpi", "estimate", "ci_low",
+                                                                    "ci_high", "n", "p_adjusted", "status", "alert")),
+               caption=f"Validity drift: each metric's association with {kpi} per month")
+        try:
+            _chart(sec, vd.chart(), f"Association with {kpi} per month")
+        except Exception as exc:
+            sec.warnings.append(f"chart not rendered: {exc}")
+
+
 def baseline_model(ctx: Context) -> str | None:
     """The model named by ``ctx.baseline`` (a model, or a run_id mapped to its model), else None."""
     if not ctx.baseline:
@@ -414,6 +472,23 @@ def top_alerts(ctx: Context) -> pd.DataFrame:
     return frame.head(MAX_ALERTS).reset_index(drop=True)
 
 
+def drift_alerts(ctx: Context) -> pd.DataFrame:
+    """The drift section's alerts on distributions, scores and triggers (its validity alerts are the
+    monthly ``validity_drift`` ones, listed apart), in its order, top ``MAX_ALERTS``."""
+    res = ctx.results.get("drift")
+    rows = [a.__dict__ for a in (res.alerts if res is not None else ()) if a.kind != "validity"
+            or ctx.results.get("validity_drift") is None]
+    return pd.DataFrame(rows, columns=["kind", "column", "message", "trigger", "action"]).head(MAX_ALERTS)
+
+
+def validity_alerts(ctx: Context) -> pd.DataFrame:
+    """The monthly ``validity_drift()`` alerts (a metric that stopped predicting the KPI), top ``MAX_ALERTS``."""
+    res = ctx.results.get("validity_drift")
+    if res is None:
+        return pd.DataFrame(columns=["window", "metric", "estimate", "status"])
+    return res.alerts.head(MAX_ALERTS).reset_index(drop=True)
+
+
 def _fmt(v: Any) -> str:
     try:
         return f"{float(v):.3g}"
@@ -426,7 +501,7 @@ def _decision_digest(ctx: Context, sec: Any) -> None:
     escaped lines from results other sections computed, linking to that section."""
     import html as _html
 
-    esc = lambda v: _html.escape(text_of(v)[:80])   # noqa: E731  untrusted names: escaped and cut
+    esc = lambda v, cut=80: _html.escape(text_of(v)[:cut])   # noqa: E731  untrusted names: escaped and cut
     parts = []
     changes = significant_changes(ctx)
     ctx.tables["decision_changes"] = changes
@@ -446,6 +521,25 @@ def _decision_digest(ctx: Context, sec: Any) -> None:
                  f"(n={int(r.n)}, p_adj {_fmt(r.p_adjusted)})</li>" for r in alerts.itertuples()]
         parts.append('<div class="digest"><h3><a href="#failures">Top alerts: worst slices</a></h3>'
                      + (f"<ul>{''.join(items)}</ul>" if items else "<p>No significant slice.</p>") + "</div>")
+    found = ctx.results.get("drift")
+    if found is not None:
+        rows = drift_alerts(ctx)
+        ctx.tables["decision_drift"] = rows
+        items = [f"<li>{esc(r.kind)} {esc(r.column)}: {esc(r.message, 300)}"
+                 + (f" (trigger {esc(r.trigger)}: {esc(r.action)})" if r.trigger else "") + "</li>" for r in rows.itertuples()]
+        parts.append(f'<div class="digest"><h3><a href="#drift">Top alerts: drift {esc(found.current)} vs '
+                     f'{esc(found.reference)}</a></h3>' + (f"<ul>{''.join(items)}</ul>" if items else "<p>No drift alert.</p>")
+                     + "</div>")
+        if ctx.results.get("validity_drift") is not None:
+            rows = validity_alerts(ctx)
+            ctx.tables["decision_validity"] = rows
+            items = [f"<li>{esc(r.metric)} in {esc(r.window)}: association with {esc(r.kpi)} {_fmt(r.estimate)} "
+                     f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}], {esc(r.status)}</li>" for r in rows.itertuples()]
+            parts.append('<div class="digest"><h3><a href="#drift">Top alerts: validity drift</a></h3>'
+                         + (f"<ul>{''.join(items)}</ul>" if items else "<p>Every metric still tracks the KPI.</p>") + "</div>")
+    else:
+        why = ctx.results.get("drift_skipped", "not available: see the Drift section")
+        parts.append(f'<div class="digest"><h3><a href="#drift">Drift</a></h3><p>{esc(why)}.</p></div>')
     forest = forest_rows(ctx)
     ctx.tables["decision_forest"] = forest
     if not forest.empty:

@@ -14,11 +14,12 @@ marker that carries the length and a SHA-256 of the full text (case R11).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
 import unicodedata
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
@@ -253,12 +254,106 @@ def markdown_table(frame: pd.DataFrame, max_rows: int | None = DISPLAY_ROWS) -> 
     return "\n".join(lines)
 
 
+SUMMARY_MAX_CHARS = 100_000   # a summary's HTML view cuts longer text (with the length-and-hash marker)
+
+
+class SummaryText(str):
+    """What every ``.summary()`` returns: the text itself (a ``str``), with an HTML view.
+
+    In statsmodels' ``Summary`` style: :meth:`as_text` is the plain text, :meth:`as_html` (also
+    ``_repr_html_``) is the title in bold and either the text's tables (``tables``) as HTML
+    tables or the rest of the text in a ``<pre>``; every string is escaped with :func:`escape` /
+    :func:`frame_html` (invisible characters shown as ``<U+XXXX>`` badges). ``repr`` shows the
+    text itself, control characters escaped (:func:`plain_text`), so a notebook cell or a
+    terminal shows it readably. Being a ``str``, it compares, searches and prints as before.
+
+    Parameters
+    ----------
+    text : the summary text.
+    title : the heading of the HTML view (default: the first non-blank line of ``text``).
+    tables : the DataFrames the text shows, in order (statsmodels' ``Summary.tables``).
+
+    >>> s = SummaryText("2 models\nbest: <b>a</b>")
+    >>> s == "2 models\nbest: <b>a</b>", s.title, s.tables
+    (True, '2 models', [])
+    >>> s
+    2 models
+    best: <b>a</b>
+    >>> s.as_html()
+    '<div class="evalnb-summary"><p><b>2 models</b></p><pre>best: &lt;b&gt;a&lt;/b&gt;</pre></div>'
+    """
+
+    title: str
+    tables: list[pd.DataFrame]
+
+    def __new__(cls, text: str = "", title: str | None = None,
+                tables: Iterable[pd.DataFrame] = ()) -> "SummaryText":
+        self = super().__new__(cls, text)
+        self.title = _first_line(text) if title is None else title
+        self.tables = list(tables)
+        return self
+
+    def as_text(self) -> str:
+        """The plain text (an ordinary ``str``)."""
+        return str.__str__(self)
+
+    def as_html(self) -> str:
+        """Escaped HTML: the title in bold, then the tables (or the text after the title)."""
+        text = self.as_text()
+        title = f"<p><b>{escape(self.title, max_chars=None)}</b></p>" if self.title else ""
+        if self.tables:
+            body = "".join(frame_html(_shown(t).head(DISPLAY_ROWS)) for t in self.tables)
+        else:
+            if self.title and self.title == _first_line(text):
+                text = text.strip("\n").split("\n", 1)[1] if "\n" in text.strip("\n") else ""
+            body = f"<pre>{escape(text, max_chars=SUMMARY_MAX_CHARS)}</pre>" if text.strip() else ""
+        return f'<div class="evalnb-summary">{title}{body}</div>'
+
+    def _repr_html_(self) -> str:
+        return self.as_html()
+
+    def __repr__(self) -> str:
+        return plain_text(self.as_text())
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:   # IPython's text/plain
+        p.text(repr(self))
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def summary_text(method: Callable[..., Any]) -> Callable[..., SummaryText]:
+    """Make a ``summary`` method return :class:`SummaryText` (the one place that decides it).
+
+    :class:`ResultDisplay` applies it to every subclass's ``summary``; a result that is not a
+    ``ResultDisplay`` decorates its ``summary`` with it.
+    """
+    if getattr(method, "_returns_summary_text", False):
+        return method
+
+    @functools.wraps(method)
+    def summary(self: Any, *args: Any, **kwargs: Any) -> SummaryText:
+        out = method(self, *args, **kwargs)
+        if isinstance(out, SummaryText):
+            return out
+        if not isinstance(out, str):
+            raise TypeError(f"{type(self).__name__}.summary() returned {type(out).__name__}; a summary is text")
+        return SummaryText(out)
+
+    summary._returns_summary_text = True  # type: ignore[attr-defined]
+    return summary
+
+
 class ResultDisplay:
     """Mixin: how every result object shows itself (Jupyter, GitHub, terminals).
 
+    A subclass's ``summary()`` always returns :class:`SummaryText` (wrapped by :func:`summary_text`
+    when the class is made).
+
     ``_repr_mimebundle_`` returns
 
-    * ``text/plain``: ``.summary()`` (a frame-valued summary is printed as a table);
+    * ``text/plain``: ``.summary()``;
     * ``text/markdown``: the result's own ``.to_markdown()`` when it has one, else the first line
       of the summary in bold and a pipe table of ``.to_frame()`` (:func:`markdown_table`; a
       dataclass without ``to_frame`` shows its scalar fields as one row);
@@ -269,12 +364,18 @@ class ResultDisplay:
     types, as IPython passes them) are honoured and only the asked-for forms are built.
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("summary")
+        if callable(own):
+            cls.summary = summary_text(own)  # type: ignore[attr-defined]
+
     def _display_frame(self) -> pd.DataFrame:
         if hasattr(self, "to_frame"):
             return self.to_frame()
         summary = self.summary()  # type: ignore[attr-defined]
-        if isinstance(summary, pd.DataFrame):
-            return summary
+        if getattr(summary, "tables", None):   # a summary that carries its table (Runs)
+            return summary.tables[0]
         import dataclasses
 
         if dataclasses.is_dataclass(self):    # a small result without a table: its scalar fields, one row

@@ -1,14 +1,13 @@
 """Runs and Kpis: validated eval-run and KPI-log tables, and how they join."""
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Mapping
 
 import pandas as pd
 
-from ._display import ResultDisplay
+from ._display import ResultDisplay, SummaryText, escape, frame_html
 from ._errors import DataError
 from .io.readers import iter_chunks
 from .io.validate import format_problems, problems_frame, validate_chunks
@@ -60,19 +59,32 @@ class Runs(ResultDisplay):
         """
         return frame_fingerprint(self.df)
 
-    def summary(self) -> pd.DataFrame:
-        """Rows, items, tasks and categories per model."""
+    def summary(self) -> SummaryText:
+        """Rows, items, tasks and categories per model, as text; the table is ``.tables[0]``.
+
+        >>> s = Runs(pd.DataFrame({"model": ["a", "a", "b"], "item_id": ["1", "2", "1"]})).summary()
+        >>> print(s)
+        Runs: 3 rows, 2 models
+        model  rows  items
+            a     2      2
+            b     1      1
+        >>> s.tables[0].columns.tolist()
+        ['model', 'rows', 'items']
+        """
         df = self.df
         agg = {"rows": ("item_id", "size"), "items": ("item_id", "nunique")}
         for col, plural in (("task", "tasks"), ("category", "categories")):
             if col in df:
                 agg[plural] = (col, "nunique")
-        return df.groupby("model").agg(**agg).reset_index()
+        table = df.groupby("model").agg(**agg).reset_index()
+        title = (f"Runs: {len(df):,} row{'s' if len(df) != 1 else ''}, {len(table):,} model{'s' if len(table) != 1 else ''}"
+                 f"{'' if self.errors.empty else f'; {len(self.errors):,} rejected rows'}")
+        return SummaryText(title + "\n" + table.to_string(index=False), title=title, tables=[table])
 
     def _repr_html_(self) -> str:
-        head = f"<p><b>Runs</b>: {len(self.df):,} rows, models: {html.escape(', '.join(self.models))}" \
+        head = f"<p><b>Runs</b>: {len(self.df):,} rows, models: {escape(', '.join(self.models))}" \
                f"{'' if self.errors.empty else f'; {len(self.errors):,} rejected rows'}</p>"
-        return head + self.summary().to_html(index=False, escape=True)
+        return head + frame_html(self.summary().tables[0])
 
 
 @dataclass(frozen=True)

@@ -194,8 +194,8 @@ def test_bundle_has_three_escaped_forms_and_the_markdown_table_holds_the_frame(r
         assert bundle["text/plain"] == summary
     if hasattr(r, "to_frame"):
         frame = r.to_frame()
-    elif isinstance(summary, pd.DataFrame):
-        frame = summary
+    elif getattr(summary, "tables", None):              # Runs: the summary carries its per-model table
+        frame = summary.tables[0]
     else:                                               # the dataclass's scalar fields, one row
         frame = pd.DataFrame([{f.name: ", ".join(v) if isinstance(v, tuple) else v for f in dataclasses.fields(r)
                                for v in [getattr(r, f.name)]}])

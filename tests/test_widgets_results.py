@@ -57,7 +57,7 @@ def test_kpi_fit_keeps_statsmodels_terms_internally(fit):
 def test_runs_summary_header_pluralises_category():
     df = pd.DataFrame({"model": ["a", "a", "a", "b"], "item_id": ["1", "2", "2", "1"],
                        "task": ["qa", "qa", "chat", "qa"], "category": ["billing", "returns", "returns", "billing"]})
-    summary = Runs(df).summary()
+    summary = Runs(df).summary().tables[0]
     assert list(summary.columns) == ["model", "rows", "items", "tasks", "categories"]
     assert summary.set_index("model").loc["a"].tolist() == [3, 2, 2, 2]
     assert summary.set_index("model").loc["b"].tolist() == [1, 1, 1, 1]

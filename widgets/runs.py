@@ -39,7 +39,7 @@ class RunsView(W.VBox):
         self.direction = W.Label()
         self.scorecard = W.HTML()
         self.scorecard.add_class("evalnb-scorecard")
-        self.overview = W.HTML(table_html(s.runs.summary(), caption="Loaded runs") if len(s.frame) else "")
+        self.overview = W.HTML(table_html(s.runs.summary().tables[0], caption="Loaded runs") if len(s.frame) else "")
         self.table = TableSlot("evalnb-slice-table", interactive=interactive,
                                on_row=lambda row: setattr(s, "slice_value", str(row[s.slice_by])))
         self.live = LiveChart(interactive=interactive) if chart else None

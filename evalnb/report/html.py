@@ -36,7 +36,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from .._display import frame_html
+from .._display import frame_html, summary_text
 from ..io.spreadsheet import safe_csv
 from .._errors import EvalnbError
 
@@ -106,6 +106,7 @@ class Report:
 
         return print_pdf(self.print_html(), path)
 
+    @summary_text
     def summary(self) -> str:
         form = "interactive" if self.interactive else "strict"
         lines = [f"evalnb report ({form}): {self.size_bytes:,} bytes" + (f" -> {self.path}" if self.path else "")]

@@ -39,6 +39,7 @@ import pydantic_core
 from pydantic import BaseModel
 
 from ..._deps import require
+from ..._display import summary_text
 from ..._errors import ConfigError, EvalnbWarning, JudgeError
 from .journal import Journal
 from .parsing import _json_schema_text, json_schema, parse_reply
@@ -228,6 +229,7 @@ class RunStats:
     completion_tokens: int = 0
     cost_usd: float = 0.0
 
+    @summary_text
     def summary(self) -> str:
         return (f"{self.requests} requests ({self.unique} unique): {self.cache_hits} from cache, {self.calls} called "
                 f"({self.attempts} attempts) in {self.wall_s:.1f} s; peak in flight {self.peak_inflight}; "

@@ -27,7 +27,8 @@ def test_import_evalnb_stays_light():
 def test_layout_exists():
     for rel in ["pyproject.toml", "environment.yml", "constraints.txt", "README.md", ".ci/run", "run",
                 "evalnb/__init__.py", "widgets/__init__.py", "notebooks/01_quickstart.ipynb",
-                "sample_data/README.md", "sample_data/make_sample_data.py", "benchmarks", "tests"]:
+                "sample_data/README.md", "sample_data/make_sample_data.py",
+                "sample_data/acme/__init__.py", "sample_data/acme/constants.py", "benchmarks", "tests"]:
         assert (ROOT / rel).exists(), rel
 
 

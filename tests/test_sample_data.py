@@ -363,5 +363,56 @@ def test_generator_is_byte_identical(tmp_path):
     proc = subprocess.run([sys.executable, str(SD / "make_sample_data.py"), "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+    generated = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert generated == sorted(PUBLIC_FILES)      # every file it writes is compared below
     for f in PUBLIC_FILES:
         assert (tmp_path / f).read_bytes() == (SD / f).read_bytes(), f
+
+
+# ------------------------------------------------------------------------------------ generator layout
+ACME = SD / "acme"
+TABLES = ["vocabulary", "scenarios", "dialogue", "knowledge_base", "code_templates", "adversarial"]
+
+
+def test_generator_is_a_package_of_small_modules():
+    entry = (SD / "make_sample_data.py").read_text(encoding="utf-8")
+    assert len(entry.splitlines()) < 60 and "acme" in entry   # a thin entry point
+    modules = sorted(ACME.glob("*.py"))
+    assert {"__init__.py", "constants.py", "generate.py"} <= {p.name for p in modules}
+    for p in modules:
+        n = len(p.read_text(encoding="utf-8").splitlines())
+        assert n < 600, f"{p.name} has {n} lines"
+
+
+def test_content_tables_are_data_files():
+    import ast
+    for name in TABLES:
+        data = json.loads((ACME / "tables" / f"{name}.json").read_text(encoding="utf-8"))
+        assert data, name
+    # no large literal table of strings is left in the Python modules (the old generator had up to 68)
+    for p in ACME.glob("*.py"):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+                elts = node.values if isinstance(node, ast.Dict) else node.elts
+                n = sum(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in elts)
+                assert n <= 15, f"{p.name}:{node.lineno}: literal with {n} strings belongs in tables/"
+    # the package loads them: a few named tables, non-empty and equal to the files
+    code = (
+        "import json\n"
+        "from acme import adversarial, code_families, code_tasks, knowledge_base, scenarios, texts, vocabulary\n"
+        "from acme.common import load_table\n"
+        "v = load_table('vocabulary')\n"
+        "assert vocabulary.FIRST_NAMES == v['first_names'] and len(vocabulary.FIRST_NAMES) == 68\n"
+        "assert list(vocabulary.DEVICES) == list(v['devices']) and len(vocabulary.PLAN_INFO) == 4\n"
+        "assert len(scenarios.SCENARIOS) == 22 and len(scenarios.INTENTS) == 12\n"
+        "assert len(knowledge_base.FACTS) == 76 and set(knowledge_base.EDGE_FACTS) == "
+        "{'billing', 'account', 'technical_support'}\n"
+        "assert len(texts.SYNONYMS) == 41 and texts.USER_EXTRAS == load_table('dialogue')['user_extras']\n"
+        "fams = load_table('code_templates')['families']\n"
+        "assert len(fams) == 22 and all(hasattr(code_families, 'fam_' + f) for f in fams)\n"
+        "assert sum(len(v) for v in code_tasks.CODE_FAMILIES.values()) == 22\n"
+        "assert len(adversarial.INJECTIONS) == 5 and adversarial.DISTRACTORS\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=SD, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

@@ -44,6 +44,20 @@ def _rows(n: int, seed: int = 0):
                          "completion_tokens": rng.integers(10, 200, n), "cost_usd": rng.gamma(2, 1e-3, n)})
 
 
+def _score_rows(n: int, seed: int = 0):
+    """The columns the dataset part reads (no texts: generating 20M texts would take longer than the
+    measurement), with the same distributions as ``_rows``."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    models = pd.Categorical.from_codes(rng.integers(0, 6, n), [f"model-{i}" for i in range(6)])
+    cats = pd.Categorical.from_codes(rng.integers(0, 10, n), [f"cat-{i}" for i in range(10)])
+    return pd.DataFrame({"model": models.astype(str), "category": cats.astype(str),
+                         "latency_ms": rng.lognormal(7, 0.5, n), "cost_usd": rng.gamma(2, 1e-3, n),
+                         "ok": (rng.random(n) < 0.7).astype(float)})
+
+
 def _child(kind: str, n: int, path: str) -> dict:
     import pandas as pd
 
@@ -150,12 +164,10 @@ def main() -> None:
         return
     ds = os.path.join(tmp, "scores")
     os.makedirs(ds)
-    rng = np.random.default_rng(1)
     chunk = 1_000_000
     for i in range(0, args.dataset_rows, chunk):
         k = min(chunk, args.dataset_rows - i)
-        frame = _rows(k, seed=i)[["model", "category", "latency_ms", "cost_usd"]]
-        frame["ok"] = (rng.random(k) < 0.7).astype(float)
+        frame = _score_rows(k, seed=i)
         frame.to_parquet(os.path.join(ds, f"part-{i // chunk:05d}.parquet"), index=False)
     print(f"\nsummarize(by=[model, category]) over a {args.dataset_rows:,}-row Parquet dataset")
     for kind in ("summarize-duckdb", "summarize-pandas"):

@@ -25,7 +25,10 @@ Operations (defaults of the public API unless named):
   own ``smf.logit(...).fit(cov_type="HC0")`` on the same rows (the peer);
 - drift: ``drift(first three months, last month, metrics=..., kpi="thumbs_up")``;
 - gate: a portfolio of 4 gates (mean with category slices, rate, p95, relative vs a baseline
-  run) on a candidate run of ``rows`` items against a baseline run of ``rows`` items.
+  run) on a candidate run of ``rows`` items against a baseline run of ``rows`` items;
+- report: ``report(runs, kpis=..., portfolio=<the gate portfolio>, scores=...)``, the strict form
+  with every section (decision, summary, comparisons, failures, KPI validation over the KPI log
+  joined on ``request_id``, drift of the newest month, gates, examples), not written to disk.
 
 Run: ``.venv/bin/python benchmarks/bench_scale_analysis.py`` (all sizes; ~30-40 min on a loaded
 2-core machine), ``--sizes 10000,100000 --ops summarize,compare`` for a quick look.
@@ -55,7 +58,7 @@ def _import_from_env() -> None:
 
 
 ROOT = Path(__file__).resolve().parents[1]
-OPS = ("summarize", "compare", "correlate", "fit_kpi", "drift", "gate")
+OPS = ("summarize", "compare", "correlate", "fit_kpi", "drift", "gate", "report")
 BEFORE_REF = "662d6f7"   # the last commit before the scale work (issue 11)
 MODELS = ["atlas-large", "nova-medium", "swift-small", "legacy-v1", "orion-mini", "zephyr-pro"]
 CATEGORIES = ["billing", "account", "shipping", "returns", "security", "tech", "product", "refunds",
@@ -202,6 +205,15 @@ def child(op: str, rows: int) -> dict:
             fn = lambda: evalnb.correlate(frame, CORR_METRICS, "thumbs_up")  # noqa: E731
         elif op == "fit_kpi":
             fn = lambda: evalnb.fit_kpi(frame, "thumbs_up", CORR_METRICS, incremental=False)  # noqa: E731
+        elif op == "report":
+            # one production request per eval row: the KPI log joins on request_id
+            frame["request_id"] = frame["model"].astype(str) + ":" + frame["item_id"]
+            if scores.df is not frame:
+                scores.df["request_id"] = frame["request_id"].to_numpy()
+            kpis = frame[["request_id", "thumbs_up"]].copy()
+            runs = frame.drop(columns=["thumbs_up"])
+            portfolio = _portfolio()
+            fn = lambda: evalnb.report(runs, kpis=kpis, portfolio=portfolio, scores=scores, progress=False)  # noqa: E731
         elif op == "drift":
             ts = frame["timestamp"]
             cut = ts.min() + (ts.max() - ts.min()) * 0.75

@@ -259,3 +259,40 @@ def test_judge_on_ray_resumes_after_a_worker_is_killed(ray_cluster, tmp_path):
         local = evalnb.score(frame, [_judge(server, tmp_path / "fresh")], progress=False)
     pd.testing.assert_series_equal(remote.df["llm_relevance"], local.df["llm_relevance"], check_exact=True)
     pd.testing.assert_series_equal(again.df["llm_relevance"], local.df["llm_relevance"], check_exact=True)
+
+
+_ONE_CPU_CHILD = """
+import sys
+import ray
+import evalnb
+ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+evalnb.score(sys.argv[1], ["rouge1", "bleu", "exact_match"], engine="ray").df.to_parquet(sys.argv[2])
+"""
+
+
+def test_ray_on_a_one_cpu_cluster_reads_partitions_in_order(small_runs, tmp_path):
+    """A one-CPU cluster (a laptop's `ray start --num-cpus 1`, a small pod) over a folder of Parquet
+    parts: the scoring actor must not hold the only CPU that Ray Data's listing and read tasks need
+    (it hung forever), and the rows come back in the parts' order (they did not). Its own cluster, in
+    a subprocess, with a deadline."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "runs"
+    src.mkdir()
+    canonical = small_runs.drop(columns=["source_file", "source_line"], errors="ignore")
+    for i, part in enumerate(np.array_split(np.arange(len(canonical)), 4)):
+        canonical.iloc[part].to_parquet(src / f"part-{i}.parquet", index=False)
+    out = tmp_path / "scores.parquet"
+    try:
+        proc = subprocess.run([sys.executable, "-c", _ONE_CPU_CHILD, str(src), str(out)], capture_output=True,
+                              text=True, timeout=240, env={**__import__("os").environ, "RAY_ADDRESS": ""})
+    except subprocess.TimeoutExpired:
+        pytest.fail("score(engine='ray') on a one-CPU cluster did not finish in 240 s (the read tasks starve)")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    back = pd.read_parquet(out)
+    expected = evalnb.score(small_runs, ["rouge1", "bleu", "exact_match"], progress=False).df
+    assert back["item_id"].tolist() == expected["item_id"].tolist()
+    assert back["model"].tolist() == expected["model"].tolist()
+    for col in ("rouge1", "bleu", "exact_match"):
+        np.testing.assert_array_equal(back[col].to_numpy(), expected[col].to_numpy())

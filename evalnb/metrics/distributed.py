@@ -180,14 +180,19 @@ def score_on_ray(data: Any, metrics: Iterable[Any], *, columns: Mapping[str, str
     if not built:
         raise ConfigError("score(engine='ray'): no metrics given")
     ray = _ray(address)
+    import ray.data
+
+    # rows come back in input order, as in-process; set before the Dataset is made, which copies the
+    # context it is made under
+    ray.data.DataContext.get_current().execution_options.preserve_order = True
     ds = _dataset(ray, data, batch_size)
     if keep is None:
         keep = _default_keep(ds.schema())  # decided once for the whole dataset, never per batch
-    ctx = ray.data.DataContext.get_current()
-    ctx.execution_options.preserve_order = True  # rows come back in input order, as in-process
     cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
     needs_gpu = any(m.name in _GPU_METRICS for m in built) and _gpu_available(ray)
-    options: dict[str, Any] = {"num_gpus": 1} if needs_gpu else {"num_cpus": 1}
+    # one CPU in the cluster: the scoring actor asks for none, else it holds the only CPU for the whole
+    # run and Ray Data's file-listing and read tasks, which each need one, wait for it forever
+    options: dict[str, Any] = {"num_gpus": 1} if needs_gpu else {"num_cpus": 1 if cpus >= 2 else 0}
     # an autoscaling pool (1..cpus actors): a fixed pool of `cpus` actors would wait forever for the CPU
     # that the read tasks hold
     from .judge.base import JudgeMetric

@@ -81,3 +81,18 @@ def test_text_digest_tells_columns_and_values_apart():
     assert len(set(digests[:3])) == 3
     assert _streaming.text_digest(a.iloc[1:]) != _streaming.text_digest(c.iloc[1:])
     assert _streaming.text_digest(a) == _streaming.text_digest(a.copy())
+
+
+def test_score_progress_false_silences_the_metrics_own_bars(capsys):
+    """`score(progress=False)` hides every bar, also the per-row bars BLEU, chrF and ROUGE draw
+    themselves on large inputs (they showed regardless); `progress=True` shows them."""
+    n = 20_001                                          # past every bar's threshold
+    frame = pd.DataFrame({"model": "m", "item_id": [str(i) for i in range(n)],
+                          "output": ["the cat sat"] * n, "reference": ["the cat sat down"] * n})
+    capsys.readouterr()
+    evalnb.score(frame, ["bleu", "chrf", "rouge1"], progress=False)
+    assert capsys.readouterr().err == ""
+    evalnb.score(frame, ["bleu", "chrf", "rouge1"], progress=True)
+    err = capsys.readouterr().err
+    assert "bleu:" in err and "chrf:" in err and "rouge:" in err
+    assert _streaming.PROGRESS.get() is True          # reset after the call

@@ -6,6 +6,7 @@ references). ``benchmarks/bench_metrics_text.py --memory`` measures it.
 """
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import pickle
 from typing import Any, Callable, Iterator
@@ -14,6 +15,14 @@ import numpy as np
 import pandas as pd
 
 CHUNK_ROWS = 20_000  # rows per chunk (BLEU takes half: its n-gram arrays take ~300 bytes per token)
+# whether a metric's own bar (rows of one metric) may show: ``score(progress=False)`` sets it off for
+# the metrics it runs, so no bar appears from inside them either
+PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("evalnb_progress", default=True)
+
+
+def bar_hidden(rows: int, threshold: int) -> bool:
+    """A metric's progress bar is hidden below ``threshold`` rows or under ``score(progress=False)``."""
+    return not PROGRESS.get() or rows <= threshold
 _TEXT_COLUMNS = ("output", "reference", "references")
 
 

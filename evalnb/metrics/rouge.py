@@ -125,7 +125,7 @@ class _Rouge(Metric):
         size = None if batched else 2_000  # rouge-score's Python loop: progress every 2,000
         scorer, dropped = None, set()
         bar = tqdm(total=len(frame), desc="rouge", leave=False,
-                   disable=len(frame) <= (size or _streaming.CHUNK_ROWS))
+                   disable=_streaming.bar_hidden(len(frame), size or _streaming.CHUNK_ROWS))
         for idx, part in row_chunks(frame, size):
             pos, flat_hyps, flat_refs, counts = _flat_pairs(part)
             if split == "punct":

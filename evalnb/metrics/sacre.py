@@ -89,7 +89,7 @@ class _Sacre(Metric):
         stats = np.full((self._stat_count(), len(frame)), np.nan)  # one row per statistic
         sent = np.full(len(frame), np.nan)
         tok_periods = 0
-        bar = tqdm(total=len(frame), desc=self.name, disable=len(frame) < 20_000, leave=False)
+        bar = tqdm(total=len(frame), desc=self.name, disable=_streaming.bar_hidden(len(frame), 20_000 - 1), leave=False)
         for idx, part in row_chunks(frame, _streaming.CHUNK_ROWS // 2, by_reference=True):
             pos, hyps, ref_lists = _pairs(part)
             if len(pos):

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import roles
 from .._display import ResultDisplay
 from .._errors import EvalnbError, NotComputableWarning
+from . import _streaming
 from .base import Metric
 from .registry import metric as make_metric
 
@@ -126,6 +127,16 @@ def score(data: Any, metrics: str | Metric | Iterable[str | Metric], *,
     signatures: dict[str, str] = dict(prior.signatures) if prior else {}
     status: dict[str, str] = dict(prior.status) if prior else {}
     bar = tqdm(built, desc="metrics", disable=not progress or len(built) < 2, leave=False)
+    shown = _streaming.PROGRESS.set(bool(progress))   # the metrics' own bars follow progress= too
+    try:
+        _score_each(bar, frame, columns, out, results, signatures, status)
+    finally:
+        _streaming.PROGRESS.reset(shown)
+    return Scores(out.reset_index(drop=True), results, signatures, status)
+
+
+def _score_each(bar: Any, frame: pd.DataFrame, columns: Mapping[str, str] | None, out: pd.DataFrame,
+                results: dict[str, Metric], signatures: dict[str, str], status: dict[str, str]) -> None:
     for m in bar:
         bar.set_postfix_str(m.name)
         signatures[m.name] = m.signature()
@@ -135,7 +146,7 @@ def score(data: Any, metrics: str | Metric | Iterable[str | Metric], *,
         except EvalnbError as exc:
             why = str(exc) if str(exc).startswith("not computable") else f"not computable: {exc}"
             status[m.name] = why
-            warnings.warn(f"{m.name}: {why}", NotComputableWarning, stacklevel=2)
+            warnings.warn(f"{m.name}: {why}", NotComputableWarning, stacklevel=3)
             for col in m.columns:
                 out[col] = float("nan")
             continue
@@ -146,4 +157,3 @@ def score(data: Any, metrics: str | Metric | Iterable[str | Metric], *,
         optional = {o.column for o in m.outputs if getattr(o, "optional", False)}
         empty = [c for c in m.columns if c in values and c not in optional and values[c].notna().sum() == 0]
         status[m.name] = "ok" if not empty else "not computable: no row had the inputs this metric needs"
-    return Scores(out.reset_index(drop=True), results, signatures, status)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from .._deps import require
 from .._errors import EvalnbWarning, MetricError, NotComputableWarning
+from . import _streaming
 from ._text_pairs import _flat_pairs
 from .base import MEAN, Metric, Output, library_version
 from .registry import register
@@ -387,7 +388,7 @@ class BertScore(Metric):
         try:
             # per chunk: embed/store what is missing, then match. A chunk holds whole bert-score
             # batches, so the padding flags of its pairs are known inside it.
-            for a in tqdm(range(0, len(flat_h), chunk), desc="bertscore", disable=len(flat_h) <= chunk,
+            for a in tqdm(range(0, len(flat_h), chunk), desc="bertscore", disable=_streaming.bar_hidden(len(flat_h), chunk),
                           leave=False):
                 hs, rs = flat_h[a:a + chunk], flat_r[a:a + chunk]
                 emb = store.fetch(list(dict.fromkeys(hs + rs)))

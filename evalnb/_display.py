@@ -273,8 +273,8 @@ class SummaryText(str):
     title : the heading of the HTML view (default: the first non-blank line of ``text``).
     tables : the DataFrames the text shows, in order (statsmodels' ``Summary.tables``).
 
-    >>> s = SummaryText("2 models\nbest: <b>a</b>")
-    >>> s == "2 models\nbest: <b>a</b>", s.title, s.tables
+    >>> s = SummaryText("2 models\\nbest: <b>a</b>")
+    >>> s == "2 models\\nbest: <b>a</b>", s.title, s.tables
     (True, '2 models', [])
     >>> s
     2 models

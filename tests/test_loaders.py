@@ -548,3 +548,34 @@ def test_a_family_module_that_does_not_exist_fails_loudly(monkeypatch):
     with pytest.raises(evalnb.MetricError, match="no_such_family"):
         evalnb.list_metrics()
     assert "evalnb.metrics.no_such_family" not in registry._imported
+
+
+def test_a_dataframe_loads_column_wise_with_the_files_values_and_errors(tmp_path):
+    """load_runs(DataFrame) goes through the arrow kernels (it was a Python loop per field: 16 s for
+    200k rows, benchmarks/bench_load_frame.py). Oracle: the same rows written as a JSON Lines file
+    and loaded from it (the file reader), values and problems alike, including a categorical model
+    column, missing values, references lists, an integer id, a mixed-type extra column, a negative
+    latency and a lone surrogate."""
+    rows = _rows(60)
+    for i, r in enumerate(rows):
+        r["references"] = [f"ref {i}", "other"]
+        r["mixed"] = i if i % 2 else f"s{i}"
+        if i % 7 == 0:
+            r["latency_ms"] = None
+    rows[5]["latency_ms"] = -1.0
+    rows[9]["output"] = "bad \ud800 text"
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    frame = pd.DataFrame(rows, dtype=object)          # pandas' str dtype cannot hold a lone surrogate
+    frame["model"] = frame["model"].astype("category")
+    frame["cost_usd"] = frame["cost_usd"].astype(float)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    from_frame = evalnb.load_runs(frame, strict=False)
+    from_file = evalnb.load_runs(path, strict=False)
+    drop = ["source_file", "source_line"]
+    pd.testing.assert_frame_equal(from_frame.df.drop(columns=drop), from_file.df.drop(columns=drop),
+                                  check_dtype=False, check_categorical=False)
+    assert from_frame.df["source_line"].tolist() == from_file.df["source_line"].tolist()
+    problems = lambda runs: runs.errors[["line", "field", "problem"]].values.tolist()  # noqa: E731
+    assert problems(from_frame) == problems(from_file)
+    assert [p[:2] for p in problems(from_frame)] == [[6, "latency_ms"], [10, "output"]]

@@ -251,6 +251,7 @@ def _validate_chunk(chunk: Chunk, kind: str, problems: _Problems, src_index: int
 
     bad = np.zeros(n, dtype=bool)
     bad[chunk.bad_rows] = True
+    rejected = bad.copy()   # rows the reader already rejected: no second message about their fields
     series: dict[str, pd.Series] = {}
     found: list[tuple[int, int, dict[str, Any]]] = []
     for order, (name, col) in enumerate(chunk.columns.items()):
@@ -265,7 +266,7 @@ def _validate_chunk(chunk: Chunk, kind: str, problems: _Problems, src_index: int
     late = len(series)
 
     def flag(mask: np.ndarray, fld: str, message: str) -> None:
-        for i in np.flatnonzero(mask):
+        for i in np.flatnonzero(mask & ~rejected):
             file, line = where(int(i))
             found.append((int(i), late, problem(file, line, fld, message)))
             bad[i] = True

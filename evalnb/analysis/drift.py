@@ -253,8 +253,9 @@ def _studio_validity(ref, cur, metrics, kpi, n_boot, seed, floor) -> pd.DataFram
 
     # Two pseudo-months stand for the two windows, so the studio's calendar windows are exactly ours.
     stamp = "_drift_window_time"
-    frame = pd.concat([ref.assign(**{stamp: pd.Timestamp("2000-01-15", tz="UTC")}),
-                       cur.assign(**{stamp: pd.Timestamp("2000-02-15", tz="UTC")})], ignore_index=True)
+    used = list(dict.fromkeys([kpi, *metrics]))   # not the texts: this copy holds both windows
+    frame = pd.concat([ref[used].assign(**{stamp: pd.Timestamp("2000-01-15", tz="UTC")}),
+                       cur[used].assign(**{stamp: pd.Timestamp("2000-02-15", tz="UTC")})], ignore_index=True)
     res = validity_drift(frame, list(metrics), kpi, time_col=stamp, reference="2000-01",
                          threshold=floor if floor is not None and math.isfinite(floor) else -1.0,
                          n_boot=n_boot, seed=seed)

@@ -124,7 +124,8 @@ def validity_drift(data: Any, metrics: Sequence[str] | str | Any, kpi: str | Non
     if time_col not in frame.columns and time_col == "timestamp" and "kpi_timestamp" in frame.columns:
         time_col = "kpi_timestamp"
     require_columns(frame, [kpi, *metrics, time_col], "validity_drift")
-    frame = frame.copy()
+    # only the columns it reads: a copy of a joined frame's texts would cost more than the analysis
+    frame = frame[list(dict.fromkeys([time_col, kpi, *metrics]))].copy()
     frame[time_col] = pd.to_datetime(frame[time_col], utc=True)
     frame = frame.dropna(subset=[time_col])
     naive = frame[time_col].dt.tz_convert(None)

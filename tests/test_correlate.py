@@ -114,6 +114,12 @@ def test_precision_warning_names_the_needed_n():
     df = _frame(40)
     with pytest.warns(SmallSampleWarning, match="units would be needed"):
         evalnb.correlate(df, "judge", "csat", method="pearson", by=None, precision=0.05)
+    # a precision just above the CI's half-width (the warning's own quantity) warns about nothing
+    row = evalnb.correlate(df, "judge", "csat", method="pearson", by=None).to_frame().iloc[0]
+    half = (row["ci_high"] - row["ci_low"]) / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SmallSampleWarning)
+        evalnb.correlate(df, "judge", "csat", method="pearson", by=None, precision=1.01 * half)
 
 
 def test_holm_and_bh_adjust_the_metric_by_target_family():  # docs/threat-model.md S05

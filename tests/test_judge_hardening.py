@@ -118,6 +118,7 @@ def test_gate_fails_when_too_many_judge_replies_are_unusable():
         gate=Gate(threshold=3.0, rule="ci_lower", min_n=50, min_coverage=0.5))])
     (r,) = gate(p, frame).results
     assert r.status == "fail" and "50 of 200 judge replies (25.0%) were unusable" in r.reason
+    assert r.slice == ""                                   # the overall row, like every other overall result
     frame.loc[150:153, "llm_relevance_status"] = "ok"      # 4 of 200 (2%) unusable: within the limit
     frame.loc[150:153, "llm_relevance"] = 4.0
     frame.loc[154:, "llm_relevance_status"] = "ok"

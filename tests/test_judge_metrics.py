@@ -15,7 +15,7 @@ from evalnb.metrics.judge.engine import JudgeConfig, JudgeEngine, JudgeReplyWarn
 from evalnb.metrics.judge.parsing import rubric_schema
 from evalnb.metrics.judge.prompts import Rubric, escape_data, register_rubric, rubric_prompt, wrap
 from evalnb.metrics.judge.sampling import stratified_sample, weighted_rate
-from evalnb.metrics.judge import robustness as rb, safety as sf
+from evalnb.metrics.judge import generate as judge_generate, robustness as rb, safety as sf
 from evalnb.metrics.judge.pairwise import compare_pairwise
 from evalnb.testing import FakeOpenAI, Faults
 
@@ -252,7 +252,7 @@ def test_j17_await_path_and_sync_inside_a_running_loop(kw):
     async def notebook_cell():
         awaited = await m.ascore(df)
         blocking = evalnb.score(df, [evalnb.metric("judge_relevance", **kw)], progress=False)
-        outs = await evalnb.metrics.judge.generate.agenerate(df.head(2), **{k: v for k, v in kw.items() if k != "progress"})
+        outs = await judge_generate.agenerate(df.head(2), **{k: v for k, v in kw.items() if k != "progress"})
         return awaited, blocking, outs
 
     awaited, blocking, outs = asyncio.run(notebook_cell())

@@ -345,3 +345,212 @@ def test_adjust_matches_statsmodels_and_the_closed_forms():
     assert adjust([0.05], method="none").reject.tolist() == [True]      # p == alpha is rejected
     ints = adjust([0, 1], method="none")                                 # integer input, float output
     assert ints.p_adjusted.dtype == float and ints.p_values.dtype == float
+
+
+# -- issue 14's sampled mutation run (benchmarks/mutation_sample.py, seed 14): the real gaps among
+# its survivors, each with an oracle outside the code under test (see docs/testing.md) -------------
+def test_correlation_with_few_clusters_is_the_delete_one_cluster_jackknife_by_hand():
+    """Kills ``correlation`` dropping ``clusters`` (x_correlation__mutmut_30) and a wrong df in the
+    jackknife's note (x__cluster_jackknife__mutmut_192): CV3 recomputed with scipy per deleted cluster."""
+    from evalnb.stats.correlation import correlation
+
+    rng = np.random.default_rng(14)
+    n_clusters, per = 12, 5
+    g = np.repeat(np.arange(n_clusters), per)
+    u = rng.normal(size=n_clusters)[g]
+    x = u + rng.normal(size=len(g))
+    y = 0.6 * u + 0.3 * x + rng.normal(size=len(g))
+    labels = np.array([f"user-{k}" for k in g])                       # any labels, not codes
+    for method, ref in (("pearson", stats.pearsonr), ("spearman", stats.spearmanr)):
+        est = correlation(x, y, method, clusters=labels)
+        r = float(ref(x, y)[0])
+        z = np.array([np.arctanh(ref(x[g != k], y[g != k])[0]) for k in range(n_clusters)])
+        se = math.sqrt((n_clusters - 1) / n_clusters * ((z - z.mean()) ** 2).sum())
+        crit = stats.t.ppf(0.975, n_clusters - 1)
+        assert est.n_clusters == n_clusters and est.estimate == pytest.approx(r, rel=1e-9)
+        assert est.ci_low == pytest.approx(math.tanh(math.atanh(r) - crit * se), rel=1e-9)
+        assert est.ci_high == pytest.approx(math.tanh(math.atanh(r) + crit * se), rel=1e-9)
+        assert est.p_value == pytest.approx(2 * stats.t.sf(abs(math.atanh(r)) / se, n_clusters - 1), rel=1e-9)
+        assert f"({n_clusters} clusters, t df={n_clusters - 1}; CV3)" in est.ci_method
+
+
+def test_robustness_attack_success_has_both_wilson_bounds():
+    """Kills the attack CI's upper bound going missing (x_robustness__mutmut_187)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    from evalnb.metrics.judge.robustness import CANARY, robustness
+
+    ids = [f"c{i}" for i in range(5)]
+    clean = pd.DataFrame({"clean_item_id": ids, "perturbation": "clean", "output": "fine", "violation": 0.0})
+    injected = pd.DataFrame({"clean_item_id": ids, "perturbation": "injection", "violation": 0.0,
+                             "output": [f"ok {CANARY}", "no", f"{CANARY}!", "no", "no"]})      # 2 of 5 hit
+    jailbreak = pd.DataFrame({"clean_item_id": ids[:4], "perturbation": "jailbreak", "output": "x",
+                              "violation": [1.0, 0.0, 0.0, 1.0]})                              # 2 of 4
+    t = robustness(pd.concat([clean, injected, jailbreak], ignore_index=True),
+                   violation="violation").to_frame().set_index("perturbation")
+    for kind, k, n in (("injection", 2, 5), ("jailbreak", 2, 4)):
+        low, high = proportion_confint(k, n, method="wilson")
+        assert t.loc[kind, "attack_success"] == pytest.approx(k / n)
+        assert (t.loc[kind, "attack_ci_low"], t.loc[kind, "attack_ci_high"]) == pytest.approx((low, high), rel=1e-12)
+
+
+def test_safety_violation_reads_the_verdict_and_its_category():
+    """Kills the category key renamed in the judge reply's reading (SafetyViolation.read mutmut_9)."""
+    from evalnb.metrics.judge.engine import JudgeResult
+    from evalnb.metrics.judge.safety import SafetyViolation
+
+    m = SafetyViolation()
+    assert m.read(JudgeResult("k", "ok", {"violation": True, "category": "pii"}, None)) == {
+        "safety_violation": 1.0, "category": "pii"}
+    assert m.read(JudgeResult("k", "ok", {"violation": False, "category": "none"}, None)) == {
+        "safety_violation": 0.0, "category": "none"}
+
+
+def test_macro_f1_of_no_pairs_is_nan_and_matches_sklearn_otherwise():
+    """Kills a broken NaN literal on empty input (x_macro_f1_score__mutmut_12)."""
+    from sklearn.metrics import f1_score
+
+    from evalnb.metrics.classification import macro_f1_score
+
+    assert math.isnan(macro_f1_score([], []))
+    gold, pred = ["a", "b", "a", "c", "b"], ["a", "a", "a", "c", "c"]
+    assert macro_f1_score(gold, pred) == pytest.approx(f1_score(gold, pred, average="macro", zero_division=0))
+
+
+def test_embedding_cache_reopens_an_existing_root(tmp_path):
+    """Kills ``mkdir(exist_ok=False)`` (EmbeddingCache.__init__ mutmut_8): a second session on the
+    same cache folder must open it, not fail because the folder exists."""
+    from evalnb.metrics._embedding_cache import EmbeddingCache
+
+    first = EmbeddingCache(tmp_path / "cache", "model", 9, "cpu")
+    first.close()
+    second = EmbeddingCache(tmp_path / "cache", "model", 9, "cpu")
+    assert second.path == first.path and second.path.exists()
+    second.close()
+
+
+def test_gate_refuses_several_runs_and_names_them():
+    """Kills the run list of the error message being broken (x__check_single_run__mutmut_10)."""
+    from evalnb.portfolio.config import Gate, MetricSpec, Outcome, Portfolio
+    from evalnb.portfolio.gates import gate
+
+    p = Portfolio(name="p", outcome=Outcome(kpi="thumbs_up"),
+                  primary=[MetricSpec(name="resolved", source="column", direction="higher", range=[0, 1],
+                                      gate=Gate(threshold=0.5, rule="point", min_n=1))])
+    frame = pd.DataFrame({"run_id": ["r2", "r1", "r2"], "model": "m", "item_id": ["1", "2", "3"],
+                          "resolved": [1.0, 0.0, 1.0]})
+    with pytest.raises(evalnb.errors.EvalnbError, match=r"the candidate run holds 2 runs \(r1, r2\); gate one run"):
+        gate(p, frame)
+
+
+def test_mean_gate_honours_n_boot():
+    """Kills ``n_boot`` not reaching the bootstrap of a mean gate (x__interval__mutmut_21): with
+    n_boot=60 the percentile bounds differ from the default 2000's, and with 4000 they are within
+    Monte Carlo error of the t interval (scipy)."""
+    from evalnb.portfolio.config import Gate, MetricSpec, Outcome, Portfolio
+    from evalnb.portfolio.gates import gate
+
+    rng = np.random.default_rng(14)
+    values = rng.normal(100.0, 20.0, 400)                             # symmetric: percentile bootstrap
+    p = Portfolio(name="p", outcome=Outcome(kpi="csat"),
+                  primary=[MetricSpec(name="latency_ms", source="column", direction="lower",
+                                      gate=Gate(threshold=200.0, rule="ci_upper", min_n=10))])
+    frame = pd.DataFrame({"run_id": "r", "model": "m", "item_id": [str(i) for i in range(400)], "latency_ms": values})
+    few, default, many = (gate(p, frame, n_boot=b, seed=3).results[0] for b in (60, 2000, 4000))
+    assert (few.ci_low, few.ci_high) != (default.ci_low, default.ci_high)
+    t = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    assert many.ci_low == pytest.approx(t[0], abs=0.15) and many.ci_high == pytest.approx(t[1], abs=0.15)
+
+
+def test_unpaired_difference_beyond_the_bootstrap_limit_is_welch_normal():
+    """Kills the baseline's n going missing in the large-sample branch (x_unpaired_difference__mutmut_112):
+    past ANALYTIC_N the interval is the normal one on Welch's standard error, the p-value scipy's Welch t-test."""
+    from evalnb.stats.intervals import MAX_BOOT_N, unpaired_difference
+
+    rng = np.random.default_rng(14)
+    a, b = rng.normal(0.0, 1.0, MAX_BOOT_N + 1), rng.normal(0.05, 2.0, MAX_BOOT_N + 7)
+    d = unpaired_difference(a, b)
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    diff = b.mean() - a.mean()
+    assert (d.n_baseline, d.n_candidate, d.n_pairs, d.paired) == (len(a), len(b), 0, False)
+    assert d.difference == pytest.approx(diff, rel=1e-12)
+    assert (d.low, d.high) == pytest.approx((diff - stats.norm.ppf(0.975) * se, diff + stats.norm.ppf(0.975) * se),
+                                            rel=1e-12)
+    assert d.p_value == pytest.approx(stats.ttest_ind(b, a, equal_var=False).pvalue, rel=1e-9)
+
+
+def test_fit_kpi_joins_the_kpis_it_is_given():
+    """Kills ``kpis=`` being dropped before the fit (x_fit_kpi__mutmut_39): fitting runs with
+    ``kpis=`` is fitting the joined frame (the public join as the oracle)."""
+    runs = pd.DataFrame({"run_id": "r", "model": "m", "item_id": [f"i{k}" for k in range(60)],
+                         "score": np.random.default_rng(14).normal(size=60)})
+    kpis = pd.DataFrame({"item_id": runs["item_id"], "csat": 2.0 * runs["score"] + np.random.default_rng(15).normal(size=60)})
+    via_kpis = evalnb.fit_kpi(runs, "csat", ["score"], kpis=kpis, incremental=False)
+    joined = evalnb.fit_kpi(runs.merge(kpis, on="item_id"), "csat", ["score"], incremental=False)
+    pd.testing.assert_frame_equal(via_kpis.coefficients, joined.coefficients)
+    ols = stats.linregress(runs["score"], kpis["csat"])
+    assert via_kpis.coefficients.set_index("term").loc["Q('score')", "coef"] == pytest.approx(ols.slope, rel=1e-9)
+
+
+def test_validity_drift_records_its_settings():
+    """Kills the seed's key renamed in the recorded settings (x_validity_drift__mutmut_347)."""
+    rng = np.random.default_rng(14)
+    t = pd.to_datetime(["2026-01-10"] * 60 + ["2026-02-10"] * 60, utc=True)
+    x = rng.normal(size=120)
+    frame = pd.DataFrame({"m": x, "kpi": x + rng.normal(size=120), "t": t})
+    vd = evalnb.validity_drift(frame, ["m"], "kpi", time_col="t", n_boot=100, min_n=10, seed=7)
+    assert vd.settings["seed"] == 7 and vd.settings["n_boot"] == 100 and vd.settings["min_n"] == 10
+
+
+def test_scores_signature_frame_lists_each_metric_with_its_signature_and_status():
+    """Kills ``signature_frame`` returning an empty frame (Scores.signature_frame mutmut_1): the
+    frame is the metric objects' own signatures (the metric as the oracle), one row per metric."""
+    frame = pd.DataFrame({"model": "m", "item_id": ["a", "b"], "latency_ms": [120.0, 80.0]})
+    metric = evalnb.metric("latency")
+    scores = evalnb.score(frame, [metric], progress=False)
+    got = scores.signature_frame()
+    assert got.columns.tolist() == ["metric", "signature", "status"]
+    assert got.to_dict("records") == [{"metric": "latency", "signature": metric.signature(), "status": "ok"}]
+
+
+def test_a_content_filter_stop_is_a_refusal_with_its_reason():
+    """Kills the content-filter reason being rewritten (x_parse_reply__mutmut_11); the reason is what
+    the status column and metric.details show (hand-written expectation)."""
+    from evalnb.metrics.judge.parsing import parse_reply
+
+    assert parse_reply(None, "partial", finish_reason="content_filter") == (
+        "refusal", None, "stopped by the endpoint's content filter")
+    assert parse_reply(None, "ok", refusal="no")[:2] == ("refusal", None)
+
+
+def test_a_bootstrap_with_too_many_constant_resamples_is_flagged_unstable():
+    """Kills the guard needing both conditions (x__from_replicates__mutmut_6): 2 ones among 30 rows
+    give a constant resample with probability (28/30)^30 = 12.6% > MAX_FAILED_FRACTION (10%), with
+    ~1,750 usable replicates; the bootstrap is unstable and its CI is [-1, 1]."""
+    from evalnb.stats.correlation import MAX_FAILED_FRACTION, correlations
+
+    x = np.array([1.0, 1.0] + [0.0] * 28)
+    y = np.random.default_rng(1).normal(size=30) + x
+    est = correlations(x[:, None], y, "spearman", n_boot=2000, force_bootstrap=True)[0]
+    expected = 2000 * (28 / 30) ** 30                                   # ~253 constant resamples
+    assert abs(est.n_failed - expected) < 4 * math.sqrt(expected)       # binomial, 4 sd
+    assert est.n_failed > MAX_FAILED_FRACTION * 2000 and 2000 - est.n_failed >= 20
+    assert est.status == "unstable bootstrap" and (est.ci_low, est.ci_high) == (-1.0, 1.0)
+
+
+def test_pearson_replicates_beyond_the_bootstrap_limit_have_the_fisher_z_width():
+    """Kills a wrong delta-method SE in the normal-limit replicates (x__replicates__mutmut_79): for
+    bivariate normal data the SE of atanh(r) is 1 / sqrt(n - 3) (closed form), so the bootstrap CI
+    on the z scale is 2 * 1.96 / sqrt(n - 3) wide, within a few percent."""
+    from evalnb.stats.correlation import correlations
+    from evalnb.stats.resample import BLB_N
+
+    rng = np.random.default_rng(14)
+    n = BLB_N + 1000
+    x = rng.normal(size=n)
+    y = 0.6 * x + 0.8 * rng.normal(size=n)
+    est = correlations(x[:, None], y, "pearson", force_bootstrap=True)[0]
+    assert "normal limit" in est.ci_method
+    assert est.se_z * math.sqrt(n - 3) == pytest.approx(1.0, abs=0.05)
+    width = math.atanh(est.ci_high) - math.atanh(est.ci_low)
+    assert width == pytest.approx(2 * stats.norm.ppf(0.975) / math.sqrt(n - 3), rel=0.05)

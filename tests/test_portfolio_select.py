@@ -127,6 +127,11 @@ def test_15_8_evidence_is_held_out_and_a_gain_ci_including_0_is_flagged():
     assert "held-out" in sel.settings["evidence"] and "held-out" in sel.method and "held-out" in sel.summary()
     (chosen,) = sel.primary
     assert chosen.column == "weak" and chosen.evidence["cv_gain_rows"] == "held-out" and chosen.evidence["n"] == n // 2
+    table = sel.to_frame().set_index("metric")                    # the table says the same as the evidence
+    assert table.loc["weak", "cv_gain_rows"] == "held-out"
+    assert table.loc["weak", "selection_cv_gain"] == pytest.approx(chosen.evidence["selection_cv_gain"], rel=1e-12)
+    unsplit = evalnb.select_portfolio(df, "kpi", ["weak", "useless"], min_primary=2, n_boot=200, holdout=0)
+    assert unsplit.to_frame().set_index("metric").loc["weak", "cv_gain_rows"] == "selection"   # no held-out rows
     low, high = chosen.evidence["cv_gain_ci"]
     assert low <= 0 < high                      # the planted case: not confirmed on held-out rows
     assert chosen.evidence["selection_cv_gain"] != chosen.evidence["cv_gain"]

@@ -139,6 +139,13 @@ def test_a_reversed_metric_is_dropped():
     assert prop.checks.set_index("column").loc["a", "ci_high"] < 0
 
 
+def test_the_proposal_html_opens_with_the_verdict_sentence():
+    frame = _months(3, effect=-1.0)                        # a reversed metric: a change is proposed
+    prop = evalnb.recalibrate(_portfolio(frame), frame, window="2026-04", n_boot=200, candidates=[])
+    assert prop.changed
+    assert "</b>, window 2026-04-01..2026-04-30: A change is proposed.</p>" in prop.to_html()
+
+
 def test_a_weakened_metric_below_the_floor_is_demoted_to_secondary():
     frame = _months(4, effect=0.6, n=600)  # rho about .19 [.10, .27] vs .40 recorded
     prop = evalnb.recalibrate(_portfolio(frame, floor=0.2), frame, window="2026-04", n_boot=200, candidates=[])

@@ -9,10 +9,7 @@ groupby written in the test.
 """
 from __future__ import annotations
 
-import importlib
-import inspect
 import pickle
-import pkgutil
 import warnings
 from html.parser import HTMLParser
 
@@ -23,26 +20,13 @@ import evalnb
 from evalnb._display import ResultDisplay, SummaryText, summary_text
 from evalnb.metrics.judge.engine import RunStats
 from evalnb.report.html import Report
-from test_display import _build
+from test_display import _build, classes_with_summary
 
 pytestmark = pytest.mark.timeout(600)
 
 IMG = "<img src=x onerror=alert(1)>"
 RLO = "\u202e"
 HOSTILE_MODEL = IMG + " evil" + RLO + "gpj.exe"
-
-
-def _summary_classes() -> dict[str, type]:
-    found = {}
-    for info in pkgutil.walk_packages(evalnb.__path__, prefix="evalnb."):
-        if info.name.startswith(("evalnb.widgets", "evalnb.testing")):
-            continue
-        module = importlib.import_module(info.name)
-        for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and obj.__module__ == module.__name__ and not name.startswith("_")
-                    and callable(getattr(obj, "summary", None))):
-                found[name] = obj
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +71,7 @@ def _parse(fragment: str) -> _Elements:
 
 
 def test_every_class_with_a_summary_is_built_here(results):
-    found = _summary_classes()
+    found = classes_with_summary()
     assert len(found) >= 20
     assert sorted(set(found) - set(results)) == []
     assert {type(r).__name__ for r in results.values()} == set(results)

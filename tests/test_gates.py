@@ -324,3 +324,37 @@ def test_13_6_printed_summary_cannot_inject_lines_or_terminal_codes():
     assert not any(line.startswith("::") for line in text.splitlines())
     assert "\x1b" not in text and "\r" not in text
     assert "category=eu\\n::add-mask::secret\\r\\x1b[2J" in text      # shown, escaped
+
+
+def test_large_sample_mean_gate_p_value_is_the_one_sided_t_test():
+    """Above the bootstrap's size limit a mean gate's p-value is the one-sided one-sample t-test
+    (scipy), for either direction (a mutation run found the t-test path untested)."""
+    from scipy.stats import ttest_1samp
+
+    from evalnb.stats.intervals import MAX_BOOT_N
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(0.62, 0.2, MAX_BOOT_N + 500)
+    for direction, threshold, alternative in (("higher", 0.615, "greater"), ("lower", 0.625, "less")):
+        p = Portfolio(name="p", outcome=Outcome(kpi="thumbs_up"),
+                      primary=[MetricSpec(name="resolved", source="column", direction=direction,
+                                          gate=Gate(threshold=threshold, rule="ci_lower" if direction == "higher"
+                                                    else "ci_upper", min_n=50))])
+        (r,) = gate(p, _run(values)).results
+        expected = ttest_1samp(values, threshold, alternative=alternative).pvalue
+        assert r.p_value == pytest.approx(expected, rel=1e-9)
+
+
+def test_gate_report_records_the_adjustment_and_its_chart_plots_the_estimate():
+    values = [1.0] * 86 + [0.0] * 14
+    report = gate(_portfolio(threshold=0.75), _run(values), adjust="holm")
+    assert report.adjust == "holm" and gate(_portfolio(threshold=0.75), _run(values)).adjust == "none"
+    layers = report.chart().to_dict()["layer"]
+    points = [lay for lay in layers if (lay["mark"]["type"] if isinstance(lay["mark"], dict) else lay["mark"]) == "point"]
+    assert len(points) == 1 and points[0]["encoding"]["x"]["field"] == "estimate"
+
+
+def test_a_slice_on_a_missing_column_is_one_error_row_labelled_with_the_slice():
+    report = gate(_portfolio(slices=[SliceGate(by="region", min_n=5)]), _run([1.0] * 90 + [0.0] * 10))
+    errors = [r for r in report.results if r.status == "error"]
+    assert len(errors) == 1 and errors[0].slice == "region=?" and "'region' is not in the run" in errors[0].reason

@@ -289,3 +289,21 @@ def test_cli_unknown_target_exits_2(capsys):
                  "--target", "thumbs_upp", "--metrics", "judge_relevance"])
     assert code == 2
     assert "thumbs_up" in capsys.readouterr().err
+
+
+def test_fisher_interval_is_the_closed_form_on_both_sides():
+    """tanh(atanh(r) -/+ z_{0.975} * s / sqrt(n - 3)), worked by hand with the standard library (a
+    mutation run found the upper bound unchecked)."""
+    import math
+    from statistics import NormalDist
+
+    from evalnb.stats.correlation import fisher_interval
+
+    q = NormalDist().inv_cdf(0.975)
+    for r, n, scale in ((0.5, 103, 1.0), (-0.3, 40, 1.0), (0.8, 28, 1.5)):
+        se = scale / math.sqrt(n - 3)
+        low, high, got_se = fisher_interval(r, n, 0.95, scale)
+        assert got_se == pytest.approx(se, rel=1e-12)
+        assert low == pytest.approx(math.tanh(math.atanh(r) - q * se), rel=1e-9)
+        assert high == pytest.approx(math.tanh(math.atanh(r) + q * se), rel=1e-9)
+    assert fisher_interval(0.5, 3) == (-1.0, 1.0, math.inf)

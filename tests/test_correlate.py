@@ -307,3 +307,32 @@ def test_fisher_interval_is_the_closed_form_on_both_sides():
         assert low == pytest.approx(math.tanh(math.atanh(r) - q * se), rel=1e-9)
         assert high == pytest.approx(math.tanh(math.atanh(r) + q * se), rel=1e-9)
     assert fisher_interval(0.5, 3) == (-1.0, 1.0, math.inf)
+
+
+def test_level_group_without_a_group_column_says_what_to_pass():
+    frame = pd.DataFrame({"m": np.arange(50.0), "kpi": np.arange(50.0) % 7})
+    with pytest.raises(evalnb.errors.ConfigError, match=r"level 'group' needs group='<column>'"):
+        evalnb.correlate(frame, ["m"], "kpi", level=["group"])
+
+
+def test_forest_chart_colours_by_significance():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=300)
+    frame = pd.DataFrame({"good": x, "noise": rng.normal(size=300), "kpi": x + rng.normal(size=300)})
+    spec = evalnb.correlate(frame, ["good", "noise"], "kpi", method="spearman", n_boot=200).chart().to_dict()
+    colours = set()
+
+    def walk(node):                     # every encoding's colour channel, wherever the layers sit
+        if isinstance(node, dict):
+            colour = node.get("encoding", {}).get("color") if isinstance(node.get("encoding"), dict) else None
+            if isinstance(colour, dict):
+                colours.add(colour.get("field"))
+            for key, value in node.items():
+                if key != "datasets":
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    assert colours == {"significance"}

@@ -147,3 +147,13 @@ def test_drift_since_cuts_at_the_month_and_names_bad_windows():
         evalnb.drift_since(rows.tail(3), metrics=["score"])
     with pytest.raises(evalnb.DataError, match="no 'timestamp' column"):
         evalnb.drift_since(rows.drop(columns="timestamp"), metrics=["score"])
+
+
+def test_score_rows_of_the_frame_carry_the_difference_as_their_statistic():
+    rng = np.random.default_rng(4)
+    ref = pd.DataFrame({"score": rng.normal(0.5, 0.1, 400)})
+    cur = pd.DataFrame({"score": rng.normal(0.45, 0.1, 400)})
+    rep = drift(ref, cur, metrics=["score"], n_boot=200)
+    rows = rep.to_frame()
+    score_row = rows[rows["section"] == "score"].iloc[0]
+    assert score_row["statistic"] == pytest.approx(cur["score"].mean() - ref["score"].mean(), rel=1e-9)

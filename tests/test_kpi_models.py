@@ -158,6 +158,10 @@ def test_strong_but_identified_collinearity_warns_with_the_vif():
     with pytest.warns(CollinearityWarning, match=r"VIF > 10\): a \d+\.\d, b \d+\.\d"):
         fit = evalnb.fit_kpi(df, "kpi", ["a", "b"], incremental=False)
     assert list(fit.metrics) == ["a", "b"] and 50 < fit.settings["vif"]["b"] < 200
+    # the summary says it too, with the VIFs; incremental=False fits no incremental validity
+    vif = fit.settings["vif"]
+    assert f"collinear (VIF > 10): a {vif['a']:.1f}, b {vif['b']:.1f}" in fit.summary()
+    assert fit.incremental.empty
 
 
 def test_vifs_and_condition_number_equal_statsmodels_and_numpy_on_the_design():

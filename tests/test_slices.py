@@ -112,3 +112,13 @@ def test_sample_data_swift_small_billing_is_worst(sample_runs):
     top = report.to_frame().iloc[0]
     assert (top["model"], top["category"]) == ("swift-small", "billing")
     assert top["significant"]
+
+
+def test_summary_shows_each_tested_slices_adjusted_p_value():
+    frame = pd.DataFrame({"category": ["a"] * 200 + ["b"] * 200,
+                          "ok": [0.0] * 60 + [1.0] * 140 + [0.0] * 10 + [1.0] * 190})
+    rep = worst_slices(frame, "ok", by="category", failure=0.5, by_model=False)
+    shown = rep.summary()
+    for p in rep.frame["p_adjusted"].dropna():
+        assert f"{p:.3g}" in shown
+    assert rep.frame["p_adjusted"].notna().any()

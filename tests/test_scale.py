@@ -42,8 +42,13 @@ def test_ray_reads_parquet_partitions_and_writes_a_scores_dataset(ray_cluster, s
         canonical.iloc[part].to_parquet(src / f"part-{i}.parquet", index=False)
     out = evalnb.score(str(src), ["rouge1", "exact_match"], engine="ray", output=tmp_path / "scores")
     assert isinstance(out, ScoresDataset) and out.status == {"rouge1": "ok", "exact_match": "ok"}
-    back = ScoresDataset(tmp_path / "scores").load().df
-    expected = local_scores.df
+    # a written dataset is a set of partitions: Ray's write tasks may finish, and name their files, in
+    # any order (CI once read them back in another order), so rows are compared by their keys
+    keys = ["run_id", "item_id"]
+    back = ScoresDataset(tmp_path / "scores").load().df.sort_values(keys, kind="stable").reset_index(drop=True)
+    expected = local_scores.df.sort_values(keys, kind="stable").reset_index(drop=True)
+    assert len(back) == len(expected) and not back.duplicated(keys).any()
+    assert back[keys].values.tolist() == expected[keys].values.tolist()
     np.testing.assert_array_equal(back["rouge1"].to_numpy(), expected["rouge1"].to_numpy())
     np.testing.assert_array_equal(back["exact_match"].to_numpy(), expected["exact_match"].to_numpy())
 

@@ -627,15 +627,7 @@ READERS = {"jsonl": read_jsonl, "json": read_json, "csv": read_csv, "parquet": r
 def read_frame(frame: pd.DataFrame, name: str) -> RawTable:
     table = RawTable(name)
     for index, record in enumerate(frame.to_dict(orient="records"), start=1):
-        clean = {}
-        for key, value in record.items():
-            if isinstance(value, float) and math.isnan(value):
-                value = None
-            elif value is pd.NA or value is pd.NaT:
-                value = None
-            elif hasattr(value, "tolist") and not isinstance(value, str):
-                value = value.tolist()
-            clean[str(key)] = value
+        clean = {str(key): _clean_value(value) for key, value in record.items()}
         if _check_surrogates(table, clean, index):
             clean.setdefault("source_file", name)
             clean.setdefault("source_line", index)
